@@ -1,0 +1,70 @@
+# Thin wrapper over meson. See README.md; `make help` lists the targets.
+BUILD     ?= build
+RELEASE   := $(BUILD)/release
+SANITIZE  := $(BUILD)/sanitize
+CACHE     ?= $(BUILD)/cache
+MESON     ?= meson
+
+# Debian packages the build, the tests and the demo need.
+DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
+	libfdt-dev libseccomp-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
+	libcap-ng-dev liburing-dev \
+	qemu-system-x86 busybox-static cpio kmod clang-format ca-certificates
+
+.PHONY: all build deps guest check unit demo format format-check clean help
+
+all: build
+
+help:
+	@echo "make deps          install missing Debian packages (idempotent)"
+	@echo "make / make build  build into $(RELEASE)"
+	@echo "make guest         fetch the guest kernel into $(CACHE)"
+	@echo "make check         install deps, build with ASan+UBSan, run every test"
+	@echo "make demo          install deps, build, and show kvrun working"
+	@echo "make format        reformat the C sources with .clang-format"
+	@echo "make format-check  fail when a C source is not formatted"
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+$(RELEASE)/build.ninja:
+	$(MESON) setup $(RELEASE) -Dsanitize=false
+
+$(SANITIZE)/build.ninja:
+	$(MESON) setup $(SANITIZE) -Dsanitize=true
+
+build: $(RELEASE)/build.ninja
+	$(MESON) compile -C $(RELEASE)
+
+guest:
+	rootfs/fetch-kernel cloud $(CACHE)/guest-kernel
+
+unit: $(SANITIZE)/build.ninja
+	$(MESON) compile -C $(SANITIZE)
+	$(MESON) test -C $(SANITIZE) --suite unit --print-errorlogs
+
+check: deps format-check $(SANITIZE)/build.ninja guest
+	$(MESON) compile -C $(SANITIZE)
+	$(MESON) test -C $(SANITIZE) --print-errorlogs
+
+demo: deps build
+	tests/testhost/needs-kvm --describe
+	tests/testhost/with-kvm -- sh -c 'ls -l /dev/kvm && $(RELEASE)/tests/kvm/kvm-caps'
+
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+
+format-check:
+	@bad=$$(git ls-files '*.c' '*.h' | while read f; do \
+		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format-check: not formatted (run make format):"; echo "$$bad"; exit 1; fi; \
+	echo "format-check: ok"
+
+clean:
+	rm -rf $(RELEASE) $(SANITIZE)
