@@ -1,0 +1,56 @@
+/* vm.h - the VMM's internal machine object, shared by every vmm/ module.
+ *
+ * Owns: the definition of struct vmm (opaque to users of vmm.h) and the few
+ * machine-wide services devices call: raising an IOAPIC line and requesting
+ * that the VM stop. Construction order lives in vm.c (the builder), which
+ * reads top to bottom as the boot sequence and unwinds in reverse. */
+#ifndef KVRUN_VMM_VM_H
+#define KVRUN_VMM_VM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "evloop.h"
+#include "memory.h"
+#include "vmm.h"
+
+struct vcpu;
+struct irq_router;
+struct pci_bus;
+struct uart8250;
+
+struct vmm {
+	const struct vmm_config *cfg;
+
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_mmap_size;
+
+	struct guest_mem mem;
+	struct io_bus pio;
+	struct io_bus mmio;
+	struct evloop loop; /* the device thread: vmm_run() drives it */
+
+	struct irq_router *irq; /* GSI routing table and irqfds (irq.c) */
+	struct pci_bus *pci;	/* host bridge, config space, BARs (pci/) */
+	struct uart8250 *com1;
+
+	unsigned ncpus;
+	struct vcpu *vcpus;
+
+	/* First reason recorded wins; see vm_request_exit(). */
+	_Atomic int exit_reason; /* enum vmm_exit_reason */
+	struct kv_err exit_err;	 /* filled with VMM_EXIT_ERROR */
+};
+
+/* Record why the VM stops (the first caller wins), kick every vCPU out of
+ * KVM_RUN and stop the device loop. Callable from any thread, including vCPU
+ * threads and the loop itself; async-signal-safe. */
+void vm_request_exit(struct vmm *vm, enum vmm_exit_reason why);
+
+/* Drive IOAPIC input gsi (0..LAYOUT_IOAPIC_PINS-1) high or low (KVM_IRQ_LINE). */
+int vm_irq_line(struct vmm *vm, unsigned gsi, bool level);
+
+#endif

@@ -1,0 +1,78 @@
+/* vmm.h - the public, in-process API of kvrun's VMM library.
+ *
+ * Owns: the VM description a caller fills (struct vmm_config), the lifecycle
+ * calls, and the reasons a VM stops. This is the only header the runtime and
+ * the `kvrun vm` front end include from vmm/. Nothing here prints. */
+#ifndef KVRUN_VMM_H
+#define KVRUN_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define VMM_MAX_DISKS 16
+
+enum vmm_chardev_kind {
+	VMM_CHR_NONE = 0,
+	VMM_CHR_STDIO,	/* the process's stdin/stdout */
+	VMM_CHR_FILE,	/* output appended to path; no input */
+	VMM_CHR_PTY,	/* a new pty; vmm_pty_path() names it */
+};
+
+struct vmm_chardev {
+	enum vmm_chardev_kind kind;
+	const char *path; /* VMM_CHR_FILE */
+};
+
+struct vmm_disk {
+	const char *path; /* raw image file or block device */
+	bool readonly;
+};
+
+struct vmm_config {
+	const char *kernel;  /* bzImage or ELF vmlinux */
+	const char *initrd;  /* optional */
+	const char *cmdline; /* optional; the VMM appends nothing hidden */
+	unsigned cpus;	     /* 1..LAYOUT_MAX_CPUS */
+	uint64_t mem_bytes;  /* multiple of 2 MiB */
+	bool hugepages;
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	unsigned ndisks;
+	struct vmm_chardev console; /* virtio-console (hvc0) */
+	struct vmm_chardev serial;  /* 8250 UART on COM1 (ttyS0) */
+	bool rng;		    /* virtio-rng */
+};
+
+/* Why a VM stopped. `kvrun vm` maps each to a documented exit status. */
+enum vmm_exit_reason {
+	VMM_EXIT_NONE = 0,
+	VMM_EXIT_POWEROFF,    /* guest ACPI S5 (poweroff) */
+	VMM_EXIT_REBOOT,      /* guest reset request (reboot) */
+	VMM_EXIT_PANIC,	      /* guest reported a panic (pvpanic) */
+	VMM_EXIT_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN / unrecoverable guest CPU state */
+	VMM_EXIT_STOPPED,     /* the host asked the VM to stop (vmm_request_stop) */
+	VMM_EXIT_ERROR,	      /* fatal VMM error; vmm_run's err says what */
+};
+
+struct vmm;
+
+/* Build the whole machine (KVM, memory, vCPUs, kernel, ACPI, devices); the
+ * vCPUs are not running yet. On failure everything built is torn down. */
+int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err);
+
+/* Start the vCPUs and run the device loop on the calling thread until the VM
+ * stops; *why says how. Returns 0 or a negative errno (with err filled) on a
+ * fatal VMM error, in which case *why is VMM_EXIT_ERROR. */
+int vmm_run(struct vmm *vm, enum vmm_exit_reason *why, struct kv_err *err);
+
+/* Ask a running VM to stop (vmm_run then returns VMM_EXIT_STOPPED).
+ * Async-signal-safe: may be called from a signal handler. */
+void vmm_request_stop(struct vmm *vm);
+
+/* The pty path of a VMM_CHR_PTY console or serial, or NULL. */
+const char *vmm_pty_path(const struct vmm *vm, bool serial);
+
+void vmm_destroy(struct vmm *vm);
+
+#endif
