@@ -38,7 +38,8 @@ int main(void)
 	/* File backend: appends, no input. */
 	struct vmm_chardev file = { .kind = VMM_CHR_FILE, .path = path };
 	ok(fd >= 0 && chardev_open(&file, &c, &err) == 0, "open file chardev");
-	ok(chardev_write(c, "hello ", 6) == 0 && chardev_write(c, "world", 5) == 0, "write to file");
+	ok(chardev_write(c, "hello ", 6) == 0 && chardev_write(c, "world", 5) == 0,
+	   "write to file");
 	ok(chardev_read(c, buf, sizeof(buf)) == 0, "file chardev has no input");
 	chardev_close(c);
 	ok(read(fd, buf, sizeof(buf)) == 11 && memcmp(buf, "hello world", 11) == 0,
@@ -57,7 +58,8 @@ int main(void)
 	int slave = open(chardev_pty_path(c), O_RDWR | O_NOCTTY | O_CLOEXEC);
 	ok(slave >= 0, "pty slave %s opens", chardev_pty_path(c));
 	memset(buf, 0, sizeof(buf));
-	ok(chardev_write(c, "out", 3) == 0 && read(slave, buf, 3) == 3 && memcmp(buf, "out", 3) == 0,
+	ok(chardev_write(c, "out", 3) == 0 && read(slave, buf, 3) == 3 &&
+	       memcmp(buf, "out", 3) == 0,
 	   "pty output reaches the slave");
 	ok(evloop_init(&loop) == 0 && chardev_watch_input(c, &loop, on_input_stop, c) == 0,
 	   "watch pty input");

@@ -102,7 +102,8 @@ int chardev_open(const struct vmm_chardev *cfg, struct chardev **out, struct kv_
 	case VMM_CHR_FILE:
 		if (!cfg->path || !*cfg->path)
 			return kv_errf(err, -EINVAL, "file console: no path given");
-		c->out_fd = open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+		c->out_fd =
+		    open(cfg->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
 		if (c->out_fd < 0)
 			return kv_errno(err, -errno, "console file %s", cfg->path);
 		c->close_out = true;
