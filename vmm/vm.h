@@ -20,6 +20,7 @@ struct vcpu;
 struct irq_router;
 struct pci_bus;
 struct uart8250;
+struct chardev;
 
 struct vmm {
 	const struct vmm_config *cfg;
@@ -36,6 +37,8 @@ struct vmm {
 	struct irq_router *irq; /* GSI routing table and irqfds (irq.c) */
 	struct pci_bus *pci;	/* host bridge, config space, BARs (pci/) */
 	struct uart8250 *com1;
+	struct chardev *serial_chr;  /* COM1's backend (opened by the builder) */
+	struct chardev *console_chr; /* virtio-console's backend */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;
@@ -49,6 +52,15 @@ struct vmm {
  * KVM_RUN and stop the device loop. Callable from any thread, including vCPU
  * threads and the loop itself; async-signal-safe. */
 void vm_request_exit(struct vmm *vm, enum vmm_exit_reason why);
+
+/* Stop the VM with a fatal VMM error (reason VMM_EXIT_ERROR, err filled
+ * from fmt) unless another reason was recorded first. Not signal-safe. */
+__attribute__((format(printf, 3, 4))) void vm_fail(struct vmm *vm, int code, const char *fmt, ...);
+
+/* The builder (vm.c): build the machine described by cfg, in order, or
+ * unwind what was built and fail. vm_teardown() undoes any prefix of it. */
+int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err);
+void vm_teardown(struct vmm *vm);
 
 /* Drive IOAPIC input gsi (0..LAYOUT_IOAPIC_PINS-1) high or low (KVM_IRQ_LINE). */
 int vm_irq_line(struct vmm *vm, unsigned gsi, bool level);

@@ -1,0 +1,262 @@
+/* vm.c - the builder: the machine is put together here, in boot order.
+ *
+ * Owns: the order in which a VM is built (KVM -> VM -> memory -> IRQ chip ->
+ * vCPUs -> kernel, initrd and command line -> ACPI tables and zero page ->
+ * boot registers -> devices) and its exact reverse in vm_teardown(), which
+ * undoes any prefix of it so a failure at any step leaves nothing behind.
+ * Also the machine-wide services devices call: vm_request_exit, vm_fail and
+ * vm_irq_line. */
+#include "vm.h"
+#include "boot/loader.h"
+#include "boot/x86.h"
+#include "boot/zeropage.h"
+#include "cpuid.h"
+#include "devices/acpi_pm.h"
+#include "devices/chardev.h"
+#include "devices/uart8250.h"
+#include "kvm.h"
+#include "layout.h"
+#include "vcpu.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+/* No i8254 PIT: the guest takes its clock from kvm-clock, its TSC frequency
+ * from kvm-clock (and the 0x40000010 leaf) and its timer from the LAPIC's
+ * TSC-deadline mode, and kvm-clock disables the kernel's PIT-through-IOAPIC
+ * check. See docs/vmm.md ("Legacy devices") for the measurement. */
+#define WITH_PIT false
+
+void vm_request_exit(struct vmm *vm, enum vmm_exit_reason why)
+{
+	int none = VMM_EXIT_NONE;
+
+	/* Only the first reason counts; the kicks are repeated harmlessly. */
+	(void)atomic_compare_exchange_strong(&vm->exit_reason, &none, (int)why);
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	evloop_stop(&vm->loop);
+}
+
+void vm_fail(struct vmm *vm, int code, const char *fmt, ...)
+{
+	int none = VMM_EXIT_NONE;
+	va_list ap;
+
+	/* Claim the reason first, so only the winner writes exit_err. The
+	 * reader (vmm_run) looks at it only after every vCPU has joined. */
+	if (atomic_compare_exchange_strong(&vm->exit_reason, &none, VMM_EXIT_ERROR)) {
+		vm->exit_err.code = code;
+		va_start(ap, fmt);
+		vsnprintf(vm->exit_err.msg, sizeof(vm->exit_err.msg), fmt, ap);
+		va_end(ap);
+	}
+	vm_request_exit(vm, VMM_EXIT_ERROR);
+}
+
+int vm_irq_line(struct vmm *vm, unsigned gsi, bool level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = level ? 1 : 0 };
+
+	if (gsi >= LAYOUT_IOAPIC_PINS)
+		return -EINVAL;
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+static void com1_set_irq(void *opaque, bool level)
+{
+	(void)vm_irq_line(opaque, LAYOUT_COM1_IRQ, level);
+}
+
+/* --- the steps, in order ---------------------------------------------------- */
+
+static int create_vcpus(struct vmm *vm, const struct kvm_info *info, struct kv_err *err)
+{
+	struct kvm_cpuid2 *supported = NULL;
+	int r;
+
+	if (vm->ncpus > info->max_vcpus)
+		return kv_errf(err, -EINVAL, "%u vCPUs requested; this KVM allows at most %u",
+			       vm->ncpus, info->max_vcpus);
+	r = cpuid_get_supported(vm->kvm_fd, &supported);
+	if (r < 0)
+		return kv_errno(err, r, "KVM_GET_SUPPORTED_CPUID");
+	vm->vcpus = calloc(vm->ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		free(supported);
+		return kv_errf(err, -ENOMEM, "out of memory");
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		r = vcpu_create(&vm->vcpus[i], vm, i, supported, info->tsc_deadline, err);
+		if (r < 0)
+			break;
+	}
+	free(supported);
+	return r;
+}
+
+/* Kernel, initrd and command line into RAM; then the tables that describe
+ * them and the machine; then the BSP's registers. */
+static int load_guest(struct vmm *vm, const struct boot_plan *plan, struct kv_err *err)
+{
+	struct boot_params *bp;
+	uint64_t rsdp_gpa = 0;
+	int r;
+
+	r = boot_plan_load(plan, &vm->mem, err);
+	if (r < 0)
+		return r;
+
+	/* ACPI tables (MADT for the CPUs and IOAPIC, FADT for power, DSDT,
+	 * MCFG) go here once vmm/acpi lands; rsdp_gpa then points at them. */
+
+	bp = gpa_to_hva(&vm->mem, LAYOUT_ZERO_PAGE_GPA, sizeof(*bp));
+	if (!bp)
+		return kv_errf(err, -EFAULT, "zero page is not in guest RAM");
+	r = zeropage_build(bp,
+			   &(struct zeropage_config){ .hdr = &plan->k.hdr,
+						      .regions = vm->mem.regions,
+						      .nregions = vm->mem.nregions,
+						      .cmdline_gpa = LAYOUT_CMDLINE_GPA,
+						      .cmdline_len = plan->cmdline_len,
+						      .initrd_gpa = plan->initrd_gpa,
+						      .initrd_size = plan->initrd_size,
+						      .rsdp_gpa = rsdp_gpa },
+			   err);
+	if (r < 0)
+		return r;
+	r = x86_write_boot_tables(&vm->mem);
+	if (r < 0)
+		return kv_errno(err, r, "cannot write the boot page tables");
+	return vcpu_setup_boot(&vm->vcpus[0], plan->k.entry, LAYOUT_ZERO_PAGE_GPA, err);
+}
+
+static int attach_devices(struct vmm *vm, struct kv_err *err)
+{
+	const struct vmm_config *cfg = vm->cfg;
+	int r;
+
+	/* Legacy platform devices: COM1 and the ACPI power registers. */
+	r = chardev_open(&cfg->serial, &vm->serial_chr, err);
+	if (r < 0)
+		return r;
+	r = uart8250_create(vm->serial_chr, &vm->loop,
+			    &(struct uart8250_irq){ .set = com1_set_irq, .opaque = vm }, &vm->com1);
+	if (r == 0)
+		r = uart8250_attach(vm->com1, &vm->pio, LAYOUT_COM1_PORT);
+	if (r < 0)
+		return kv_errno(err, r, "cannot create the COM1 UART");
+	r = acpi_pm_attach(vm);
+	if (r < 0)
+		return kv_errno(err, r, "cannot register the ACPI power ports");
+
+	/* PCI host bridge and virtio-pci devices (console, rng, disks) attach
+	 * here once vmm/pci and vmm/virtio land. Until then, refuse rather
+	 * than silently boot without them. */
+	if (cfg->ndisks || cfg->rng || cfg->console.kind != VMM_CHR_NONE)
+		return kv_errf(err, -ENOTSUP,
+			       "virtio devices (disks, rng, console) are not in this build yet");
+	return 0;
+}
+
+int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
+{
+	struct boot_plan plan = { .initrd_fd = -1 };
+	struct kvm_info info;
+	struct vmm *vm;
+	int r;
+
+	if (cfg->cpus < 1 || cfg->cpus > LAYOUT_MAX_CPUS)
+		return kv_errf(err, -EINVAL, "cpus: %u is not between 1 and %d", cfg->cpus,
+			       LAYOUT_MAX_CPUS);
+	if (!cfg->kernel)
+		return kv_errf(err, -EINVAL, "no kernel given");
+	if (cfg->mem_bytes < 2 * MiB || cfg->mem_bytes % (2 * MiB))
+		return kv_errf(err, -EINVAL, "memory: %llu bytes is not a multiple of 2 MiB",
+			       (unsigned long long)cfg->mem_bytes);
+	/* Bad input first: a missing or non-kernel file, or one that does not
+	 * fit in the memory given, is reported before KVM is touched. */
+	r = boot_plan_make(
+	    &plan, cfg->kernel, cfg->initrd, cfg->cmdline,
+	    cfg->mem_bytes < LAYOUT_MMIO_HOLE_GPA ? cfg->mem_bytes : LAYOUT_MMIO_HOLE_GPA, err);
+	if (r < 0) {
+		boot_plan_release(&plan);
+		return r;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		boot_plan_release(&plan);
+		return kv_errf(err, -ENOMEM, "out of memory");
+	}
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->mem.memfd = -1;
+	vm->ncpus = cfg->cpus;
+	atomic_init(&vm->exit_reason, VMM_EXIT_NONE);
+	if ((r = io_bus_init(&vm->pio)) < 0 || (r = io_bus_init(&vm->mmio)) < 0 ||
+	    (r = evloop_init(&vm->loop)) < 0) {
+		kv_errno(err, r, "cannot initialize the VMM");
+		goto fail;
+	}
+
+	if ((r = kvm_open(&vm->kvm_fd, &info, err)) < 0)
+		goto fail;
+	vm->vcpu_mmap_size = info.vcpu_mmap_size;
+	if ((r = kvm_create_vm(vm->kvm_fd, &vm->vm_fd, err)) < 0)
+		goto fail;
+	if ((r = guest_mem_init(&vm->mem, cfg->mem_bytes, cfg->hugepages)) < 0) {
+		kv_errno(err, r, "cannot allocate %llu MiB of guest memory%s",
+			 (unsigned long long)(cfg->mem_bytes / MiB),
+			 cfg->hugepages ? " from 2 MiB huge pages" : "");
+		goto fail;
+	}
+	if ((r = guest_mem_register(&vm->mem, vm->vm_fd)) < 0) {
+		kv_errno(err, r, "KVM_SET_USER_MEMORY_REGION");
+		goto fail;
+	}
+	if ((r = kvm_create_irqchip(vm->vm_fd, WITH_PIT, err)) < 0)
+		goto fail;
+	if ((r = create_vcpus(vm, &info, err)) < 0)
+		goto fail;
+	if ((r = load_guest(vm, &plan, err)) < 0)
+		goto fail;
+	if ((r = attach_devices(vm, err)) < 0)
+		goto fail;
+	boot_plan_release(&plan);
+	*out = vm;
+	return 0;
+fail:
+	boot_plan_release(&plan);
+	vm_teardown(vm);
+	return r;
+}
+
+void vm_teardown(struct vmm *vm)
+{
+	if (!vm)
+		return;
+	/* Devices first: they reference the loop, the buses and guest RAM. */
+	uart8250_destroy(vm->com1);
+	chardev_close(vm->serial_chr);
+	chardev_close(vm->console_chr);
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	if (vm->vm_fd >= 0)
+		(void)close(vm->vm_fd);
+	guest_mem_destroy(&vm->mem); /* after the VM fd: KVM no longer maps it */
+	if (vm->kvm_fd >= 0)
+		(void)close(vm->kvm_fd);
+	if (vm->loop.epfd > 0 || vm->loop.wake_efd > 0)
+		evloop_destroy(&vm->loop);
+	io_bus_destroy(&vm->mmio);
+	io_bus_destroy(&vm->pio);
+	free(vm);
+}

@@ -1,0 +1,82 @@
+/* vmm.c - the public API in vmm.h over the builder (vm.c) and vCPUs (vcpu.c).
+ *
+ * Owns: the VM's run phase: starting the vCPU threads with process signals
+ * blocked in them, running the device loop on the caller's thread until the
+ * VM stops, joining the vCPUs, and reporting why it stopped. */
+#include "vmm.h"
+#include "devices/chardev.h"
+#include "devices/uart8250.h"
+#include "vcpu.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+int vmm_create(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
+{
+	return vm_build(cfg, out, err);
+}
+
+static int start_vcpus(struct vmm *vm)
+{
+	sigset_t all, old;
+	int r = 0;
+
+	/* Threads inherit this mask: process signals (SIGTERM, SIGINT, ...)
+	 * then reach the loop thread, never a vCPU. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 0; i < vm->ncpus && r == 0; i++)
+		r = vcpu_start(&vm->vcpus[i]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+int vmm_run(struct vmm *vm, enum vmm_exit_reason *why, struct kv_err *err)
+{
+	int r;
+
+	r = vcpu_install_kick_handler();
+	if (r < 0)
+		vm_fail(vm, r, "cannot install the vCPU kick signal handler");
+	if (r == 0 && vm->com1 && (r = uart8250_start_input(vm->com1)) < 0)
+		vm_fail(vm, r, "cannot watch the serial console's input: %s", strerror(-r));
+	if (r == 0 && (r = start_vcpus(vm)) < 0)
+		vm_fail(vm, r, "cannot start a vCPU thread: %s", strerror(-r));
+	if (r == 0) {
+		r = evloop_run(&vm->loop);
+		if (r < 0)
+			vm_fail(vm, r, "device event loop failed: %s", strerror(-r));
+	}
+	/* Whatever ended the loop, make sure every vCPU leaves and join them. */
+	vm_request_exit(vm, VMM_EXIT_ERROR);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+
+	*why = (enum vmm_exit_reason)atomic_load(&vm->exit_reason);
+	if (*why == VMM_EXIT_ERROR) {
+		if (err)
+			*err = vm->exit_err;
+		return vm->exit_err.code ? vm->exit_err.code : -EIO;
+	}
+	return 0;
+}
+
+void vmm_request_stop(struct vmm *vm)
+{
+	if (vm)
+		vm_request_exit(vm, VMM_EXIT_STOPPED);
+}
+
+const char *vmm_pty_path(const struct vmm *vm, bool serial)
+{
+	const struct chardev *c = serial ? vm->serial_chr : vm->console_chr;
+
+	return c ? chardev_pty_path(c) : NULL;
+}
+
+void vmm_destroy(struct vmm *vm)
+{
+	vm_teardown(vm);
+}
