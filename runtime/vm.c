@@ -1,0 +1,363 @@
+/* vm.c - `kvrun vm`: boot a kernel in a micro-VM from the command line.
+ *
+ * Owns: parsing and validating the verb's options into a struct vmm_config
+ * (every message names the option and the bad value), mapping how the VM
+ * stopped to the documented exit status, and SIGTERM/SIGINT handling (stop
+ * the VM cleanly; exit 128+N). The VMM library does all the work. */
+#include "layout.h"
+#include "util.h"
+#include "verbs.h"
+#include "vmm.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum {
+	EXIT_POWEROFF = 0,
+	EXIT_VMM_ERROR = 1,
+	EXIT_REBOOT = 3,
+	EXIT_PANIC = 4,
+	EXIT_TRIPLE_FAULT = 5,
+};
+
+#define DEFAULT_MEMORY (512 * MiB)
+#define MAX_MEMORY     (1024 * GiB)
+
+void verb_vm_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: kvrun vm --kernel PATH [OPTIONS]\n"
+	    "\n"
+	    "Boot a Linux kernel (bzImage or ELF vmlinux) in a KVM micro-VM with the 64-bit\n"
+	    "boot protocol: no firmware, ACPI-described machine, serial console on COM1.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --kernel PATH        kernel image (required)\n"
+	    "  --initrd PATH        initial ramdisk (e.g. a newc cpio)\n"
+	    "  --cmdline STR        kernel command line, passed as is (e.g. \"console=ttyS0\")\n"
+	    "  --cpus N             vCPUs, 1..%d (default 1)\n"
+	    "  --memory SIZE        guest RAM, a multiple of 2M: 512M, 1G, ... (default 512M;\n"
+	    "                       a bare number means MiB)\n"
+	    "  --disk path=P[,readonly=on]\n"
+	    "                       a raw disk image as virtio-blk (repeatable, up to %d)\n"
+	    "  --console KIND       virtio-console (hvc0): stdio, file:PATH, pty or none\n"
+	    "                       (default none)\n"
+	    "  --serial KIND        8250 UART on COM1 (ttyS0): stdio, file:PATH, pty or none\n"
+	    "                       (default stdio)\n"
+	    "  --rng on|off         virtio-rng fed from the host (default off)\n"
+	    "  --hugepages          back guest RAM with 2 MiB huge pages\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "SIGTERM and SIGINT stop the VM cleanly. A guest started with --serial stdio on a\n"
+	    "terminal gets the terminal in raw mode; power the guest off to leave.\n"
+	    "\n"
+	    "Exit status:\n"
+	    "  0      the guest powered off (ACPI S5, e.g. `poweroff -f`)\n"
+	    "  1      VMM error: bad input (missing kernel, not a kernel, too little memory,\n"
+	    "         missing disk), set-up failure (no /dev/kvm, ...) or a fatal error while\n"
+	    "         running; one line on stderr says which\n"
+	    "  2      usage error (unknown option, bad value)\n"
+	    "  3      the guest rebooted (the VM is not restarted)\n"
+	    "  4      the guest panicked\n"
+	    "  5      triple fault (the vCPU shut down: unrecoverable guest CPU state)\n"
+	    "  128+N  stopped by signal N (143 for SIGTERM, 130 for SIGINT)\n",
+	    LAYOUT_MAX_CPUS, VMM_MAX_DISKS);
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kvrun vm: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return -EINVAL;
+}
+
+static int parse_chardev(const char *opt, const char *s, struct vmm_chardev *out)
+{
+	if (strcmp(s, "stdio") == 0)
+		*out = (struct vmm_chardev){ .kind = VMM_CHR_STDIO };
+	else if (strcmp(s, "pty") == 0)
+		*out = (struct vmm_chardev){ .kind = VMM_CHR_PTY };
+	else if (strcmp(s, "none") == 0)
+		*out = (struct vmm_chardev){ .kind = VMM_CHR_NONE };
+	else if (strncmp(s, "file:", 5) == 0 && s[5])
+		*out = (struct vmm_chardev){ .kind = VMM_CHR_FILE, .path = s + 5 };
+	else
+		return usage_error("%s: \"%s\" is not stdio, file:PATH, pty or none", opt, s);
+	return 0;
+}
+
+/* path=P[,readonly=on|off]; s is modified in place (commas become NULs). */
+static int parse_disk(char *s, struct vmm_config *cfg)
+{
+	struct vmm_disk d = { 0 };
+	char *orig = strdup(s);
+	int r = 0;
+
+	if (!orig)
+		return -ENOMEM;
+	if (cfg->ndisks == VMM_MAX_DISKS) {
+		r = usage_error("--disk: at most %d disks", VMM_MAX_DISKS);
+		goto out;
+	}
+	for (char *save = NULL, *kv = strtok_r(s, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		if (strncmp(kv, "path=", 5) == 0 && kv[5]) {
+			d.path = kv + 5;
+		} else if (strcmp(kv, "readonly=on") == 0) {
+			d.readonly = true;
+		} else if (strcmp(kv, "readonly=off") == 0) {
+			d.readonly = false;
+		} else {
+			r = usage_error("--disk: \"%s\" in \"%s\" is not path=P or readonly=on|off",
+					kv, orig);
+			goto out;
+		}
+	}
+	if (!d.path) {
+		r = usage_error("--disk: \"%s\" has no path=P", orig);
+		goto out;
+	}
+	cfg->disks[cfg->ndisks++] = d;
+out:
+	free(orig);
+	return r;
+}
+
+static int parse_args(int argc, char **argv, struct vmm_config *cfg)
+{
+	enum {
+		O_KERNEL = 1,
+		O_INITRD,
+		O_CMDLINE,
+		O_CPUS,
+		O_MEMORY,
+		O_DISK,
+		O_CONSOLE,
+		O_SERIAL,
+		O_RNG,
+		O_HUGEPAGES,
+		O_HELP
+	};
+	static const struct option opts[] = {
+		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "initrd", required_argument, NULL, O_INITRD },
+		{ "cmdline", required_argument, NULL, O_CMDLINE },
+		{ "cpus", required_argument, NULL, O_CPUS },
+		{ "memory", required_argument, NULL, O_MEMORY },
+		{ "disk", required_argument, NULL, O_DISK },
+		{ "console", required_argument, NULL, O_CONSOLE },
+		{ "serial", required_argument, NULL, O_SERIAL },
+		{ "rng", required_argument, NULL, O_RNG },
+		{ "hugepages", no_argument, NULL, O_HUGEPAGES },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c, r;
+
+	*cfg = (struct vmm_config){ .cpus = 1,
+				    .mem_bytes = DEFAULT_MEMORY,
+				    .serial = { .kind = VMM_CHR_STDIO },
+				    .console = { .kind = VMM_CHR_NONE } };
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_KERNEL:
+			cfg->kernel = optarg;
+			break;
+		case O_INITRD:
+			cfg->initrd = optarg;
+			break;
+		case O_CMDLINE:
+			cfg->cmdline = optarg;
+			break;
+		case O_CPUS:
+			if (parse_u64(optarg, LAYOUT_MAX_CPUS, &v) < 0 || v < 1)
+				return usage_error("--cpus: \"%s\" is not between 1 and %d", optarg,
+						   LAYOUT_MAX_CPUS);
+			cfg->cpus = (unsigned)v;
+			break;
+		case O_MEMORY:
+			if (parse_size(optarg, MiB, &v) < 0)
+				return usage_error("--memory: \"%s\" is not a size (e.g. 512M, 2G)",
+						   optarg);
+			if (v < 2 * MiB || v > MAX_MEMORY)
+				return usage_error("--memory: \"%s\" is not between 2M and 1T",
+						   optarg);
+			if (v % (2 * MiB))
+				return usage_error("--memory: \"%s\" is not a multiple of 2M",
+						   optarg);
+			cfg->mem_bytes = v;
+			break;
+		case O_DISK:
+			if ((r = parse_disk(optarg, cfg)) < 0)
+				return r;
+			break;
+		case O_CONSOLE:
+			if ((r = parse_chardev("--console", optarg, &cfg->console)) < 0)
+				return r;
+			break;
+		case O_SERIAL:
+			if ((r = parse_chardev("--serial", optarg, &cfg->serial)) < 0)
+				return r;
+			break;
+		case O_RNG:
+			if (strcmp(optarg, "on") == 0)
+				cfg->rng = true;
+			else if (strcmp(optarg, "off") == 0)
+				cfg->rng = false;
+			else
+				return usage_error("--rng: \"%s\" is not on or off", optarg);
+			break;
+		case O_HUGEPAGES:
+			cfg->hugepages = true;
+			break;
+		case 'h':
+		case O_HELP:
+			return 1;
+		case ':':
+			return usage_error("%s needs a value (see kvrun vm --help)",
+					   argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error("%s needs a value (see kvrun vm --help)",
+						   argv[optind - 1]);
+			return usage_error("unknown option \"%s\" (see kvrun vm --help)",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\" (see kvrun vm --help)",
+				   argv[optind]);
+	if (!cfg->kernel)
+		return usage_error("--kernel is required (see kvrun vm --help)");
+	if (cfg->console.kind == VMM_CHR_STDIO && cfg->serial.kind == VMM_CHR_STDIO)
+		return usage_error("--console and --serial cannot both be stdio");
+	return 0;
+}
+
+/* Bad input the VMM would only find later, reported before any set-up. */
+static int check_inputs(const struct vmm_config *cfg)
+{
+	struct stat st;
+
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		if (stat(cfg->disks[i].path, &st) < 0) {
+			fprintf(stderr, "kvrun vm: --disk: %s: %s\n", cfg->disks[i].path,
+				strerror(errno));
+			return -errno;
+		}
+		if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+			fprintf(stderr,
+				"kvrun vm: --disk: %s: not a regular file or block device\n",
+				cfg->disks[i].path);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* The handler's view of the VM: set once before the signals are unblocked. */
+static struct vmm *volatile running_vm;
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	if (!stop_signal)
+		stop_signal = sig;
+	vmm_request_stop(running_vm);
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int exit_status(enum vmm_exit_reason why)
+{
+	switch (why) {
+	case VMM_EXIT_POWEROFF:
+		return EXIT_POWEROFF;
+	case VMM_EXIT_REBOOT:
+		return EXIT_REBOOT;
+	case VMM_EXIT_PANIC:
+		return EXIT_PANIC;
+	case VMM_EXIT_TRIPLE_FAULT:
+		return EXIT_TRIPLE_FAULT;
+	case VMM_EXIT_STOPPED:
+		return 128 + (stop_signal ? stop_signal : SIGTERM);
+	default:
+		return EXIT_VMM_ERROR;
+	}
+}
+
+int verb_vm(int argc, char **argv)
+{
+	enum vmm_exit_reason why = VMM_EXIT_NONE;
+	struct kv_err err = { 0 };
+	struct vmm_config cfg;
+	struct vmm *vm = NULL;
+	sigset_t stop, old;
+	int r;
+
+	r = parse_args(argc, argv, &cfg);
+	if (r == 1) {
+		verb_vm_usage(stdout);
+		return 0;
+	}
+	if (r < 0)
+		return KVRUN_EXIT_USAGE;
+	if (check_inputs(&cfg) < 0)
+		return EXIT_VMM_ERROR;
+
+	/* Hold SIGTERM/SIGINT while building; a signal that came meanwhile is
+	 * delivered on unblocking and stops the VM before it runs. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	r = install_signals();
+	if (r == 0)
+		r = vmm_create(&cfg, &vm, &err);
+	else
+		kv_errno(&err, r, "cannot install signal handlers");
+	if (r < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		fprintf(stderr, "kvrun vm: %s\n", err.msg);
+		return EXIT_VMM_ERROR;
+	}
+	if (cfg.serial.kind == VMM_CHR_PTY)
+		fprintf(stderr, "kvrun vm: serial console on %s\n", vmm_pty_path(vm, true));
+	if (cfg.console.kind == VMM_CHR_PTY)
+		fprintf(stderr, "kvrun vm: virtio console on %s\n", vmm_pty_path(vm, false));
+	running_vm = vm;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+
+	r = vmm_run(vm, &why, &err);
+
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	running_vm = NULL;
+	vmm_destroy(vm);
+	if (r < 0) {
+		fprintf(stderr, "kvrun vm: %s\n", err.msg);
+		return EXIT_VMM_ERROR;
+	}
+	return exit_status(why);
+}
