@@ -52,6 +52,7 @@
 #define LAYOUT_ACPI_SLEEP_STS 0x601 /* FADT SLEEP_STATUS_REG */
 #define LAYOUT_ACPI_RESET     0x602 /* FADT RESET_REG */
 #define LAYOUT_ACPI_RESET_VAL 0x1
+#define LAYOUT_I8042_CMD_PORT 0x64 /* only the "pulse reset line" command (0xfe) */
 #define LAYOUT_PCI_IO_BASE    0xc000 /* PCI I/O BAR window (unused by virtio-pci modern) */
 #define LAYOUT_PCI_IO_SIZE    0x4000
 
