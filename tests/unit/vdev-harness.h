@@ -26,6 +26,7 @@ struct harness {
 	struct virtio_dev *d;
 	struct vqd drv[H_MAX_QUEUES];
 	uint64_t next_data;
+	uint16_t next_desc[H_MAX_QUEUES]; /* h_chain's rotating descriptor slot */
 	_Atomic unsigned used_irqs[H_MAX_QUEUES];
 	_Atomic unsigned config_irqs;
 };
@@ -128,8 +129,10 @@ static inline int h_attach(struct harness *h, struct virtio_dev *d, uint16_t qsi
 	d->signal_used = h_signal_used;
 	d->signal_config = h_signal_config;
 	d->driver_features = features & d->device_features;
-	for (unsigned q = 0; q < d->num_queues && q < H_MAX_QUEUES; q++)
+	for (unsigned q = 0; q < d->num_queues && q < H_MAX_QUEUES; q++) {
 		vqd_init(&h->drv[q], &h->vm.mem, &d->vqs[q], qsize, H_RINGS + 0x10000ULL * q);
+		h->next_desc[q] = 0;
+	}
 	d->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
 		    VIRTIO_STATUS_DRIVER_OK;
 	return h_run(h, 0, 0);
@@ -144,6 +147,46 @@ static inline void h_reset(struct harness *h)
 static inline void h_kick(struct harness *h, unsigned q)
 {
 	h_run(h, 2, q);
+}
+
+/* One buffer of a chain h_chain builds. */
+struct h_seg {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;
+};
+
+/* Write segs as a chain in queue q - direct descriptors from a rotating
+ * slot, or one descriptor naming a fresh indirect table - and publish it.
+ * Returns the head index. */
+static inline uint16_t h_chain(struct harness *h, unsigned q, const struct h_seg *segs, unsigned n,
+			       bool indirect)
+{
+	struct vqd *d = &h->drv[q];
+	uint16_t head = h->next_desc[q];
+
+	if (indirect) {
+		uint64_t table = h_alloc(h, 16ULL * n);
+		for (unsigned i = 0; i < n; i++)
+			vqd_desc_at(d, table, i, segs[i].gpa, segs[i].len,
+				    (uint16_t)((segs[i].write ? VIRTQ_DESC_F_WRITE : 0) |
+					       (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+				    (uint16_t)(i + 1));
+		vqd_desc(d, head, table, 16 * n, VIRTQ_DESC_F_INDIRECT, 0);
+		h->next_desc[q] = (uint16_t)((head + 1) % d->size);
+	} else {
+		for (unsigned i = 0; i < n; i++) {
+			uint16_t idx = (uint16_t)((head + i) % d->size);
+			uint16_t next = (uint16_t)((head + i + 1) % d->size);
+			vqd_desc(d, idx, segs[i].gpa, segs[i].len,
+				 (uint16_t)((segs[i].write ? VIRTQ_DESC_F_WRITE : 0) |
+					    (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+				 next);
+		}
+		h->next_desc[q] = (uint16_t)((head + n) % d->size);
+	}
+	vqd_publish(d, head);
+	return head;
 }
 
 /* Wait (up to ms) until queue q's used idx reaches idx. */
