@@ -29,6 +29,9 @@ int virtio_rng_create(struct vmm *vm, struct virtio_dev **out, struct kv_err *er
 int virtio_console_create(struct vmm *vm, const struct vmm_chardev *cfg, struct virtio_dev **out,
 			  struct kv_err *err);
 
+/* The pty slave path of a console created on a VMM_CHR_PTY chardev, else NULL. */
+const char *virtio_console_pty_path(const struct virtio_dev *d);
+
 /* virtio-blk on a raw image file or block device; nqueues request queues
  * (clamped to 1..VIRTIO_BLK_MAX_QUEUES; the builder passes the vCPU count).
  * A missing or unusable disk fails with a message naming disk->path. */
