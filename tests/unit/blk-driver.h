@@ -28,7 +28,7 @@ struct blk_rq {
 static inline struct blk_rq rq_submit(struct harness *h, unsigned q, uint32_t type, uint64_t sector,
 				      const struct h_seg *data, unsigned ndata, bool indirect)
 {
-	struct h_seg segs[40];
+	struct h_seg segs[260];
 	struct blk_rq r;
 	uint64_t hdr = h_alloc(h, 16);
 	uint32_t t[4] = { type, 0, (uint32_t)sector, (uint32_t)(sector >> 32) };
@@ -37,7 +37,7 @@ static inline struct blk_rq rq_submit(struct harness *h, unsigned q, uint32_t ty
 	r.status = h_alloc(h, 1);
 	*(uint8_t *)h_hva(h, r.status, 1) = S_NONE;
 	segs[0] = (struct h_seg){ hdr, 16, false };
-	for (unsigned i = 0; i < ndata && i < 38; i++)
+	for (unsigned i = 0; i < ndata && i < 258; i++)
 		segs[1 + i] = data[i];
 	segs[1 + ndata] = (struct h_seg){ r.status, 1, true };
 	r.head = h_chain(h, q, segs, ndata + 2, indirect);

@@ -70,7 +70,7 @@ int main(void)
 	struct kv_err err = { 0 };
 	uint8_t pattern[8192], cfg[8];
 
-	tap_plan(33);
+	tap_plan(35);
 	int fd = mkostemp(path, O_CLOEXEC);
 	if (!ok(fd >= 0 && ftruncate(fd, CAP * 512) == 0 && h_init(&h, 64) == 0, "temp image"))
 		return tap_done();
@@ -125,6 +125,17 @@ int main(void)
 	struct h_seg id = { idbuf, 20, true };
 	ok(expect(T_GET_ID, 0, &id, 1, S_OK, 21) && memcmp(h_hva(&h, idbuf, 6), "kvrun-", 6) == 0,
 	   "GET_ID: %.20s", (char *)h_hva(&h, idbuf, 20));
+
+	/* seg_max: 254 data segments pass, 255 do not. */
+	static struct h_seg many[255];
+	uint64_t mbuf = h_alloc(&h, 255 * 512);
+	for (unsigned i = 0; i < 255; i++)
+		many[i] = (struct h_seg){ mbuf + 512 * i, 512, true };
+	struct blk_rq m = rq_submit(&h, 0, T_IN, 0, many, 254, true);
+	ok(kick_wait(0, &m) == 254 * 512 + 1 && rq_status(&h, &m) == S_OK,
+	   "254 data segments (seg_max) accepted");
+	m = rq_submit(&h, 0, T_IN, 0, many, 255, true);
+	ok(kick_wait(0, &m) == 1 && rq_status(&h, &m) == S_IOERR, "255 data segments: IOERR");
 
 	/* A header shorter than 16 bytes. */
 	uint64_t shorthdr = h_alloc(&h, 8), st = h_alloc(&h, 1);
