@@ -149,13 +149,17 @@ int kvap_frame_encode(uint16_t type, uint32_t req_id, const void *body, uint8_t 
 int kvap_frame_encode_alloc(uint16_t type, uint32_t req_id, const void *body, uint8_t **out,
 			    size_t *len, struct kv_err *err)
 {
+	struct kv_err sizing;
 	uint8_t *buf;
 	int r;
 
 	*out = NULL;
-	r = kvap_frame_encode(type, req_id, body, NULL, 0, len, err);
-	if (r != -ENOBUFS)
+	r = kvap_frame_encode(type, req_id, body, NULL, 0, len, &sizing);
+	if (r != -ENOBUFS) { /* a real error: the only way to fail with no buffer */
+		if (err)
+			*err = sizing;
 		return r < 0 ? r : -EINVAL;
+	}
 	buf = malloc(*len);
 	if (!buf)
 		return kv_errf(err, -ENOMEM, "kvap: no memory for a %zu-byte frame", *len);
