@@ -63,7 +63,7 @@ static int enc_list(const struct kvap_schema *s, const struct kvap_field *f, con
 		    struct kvap_wbuf *w, struct kv_err *err)
 {
 	uint32_t n = *MEMBER(obj, f->count_off, uint32_t);
-	const void *items = *MEMBER(obj, f->off, const void *);
+	const void *items = *MEMBER(obj, f->off, void *);
 	size_t start = 0;
 	int r;
 

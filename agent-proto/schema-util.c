@@ -51,8 +51,8 @@ static bool str_equal(const char *a, const char *b)
 static bool list_equal(const struct kvap_field *f, const void *a, const void *b)
 {
 	uint32_t n = *CMEMBER(a, f->count_off, uint32_t);
-	const void *ia = *CMEMBER(a, f->off, const void *);
-	const void *ib = *CMEMBER(b, f->off, const void *);
+	const void *ia = *CMEMBER(a, f->off, void *);
+	const void *ib = *CMEMBER(b, f->off, void *);
 
 	if (n != *CMEMBER(b, f->count_off, uint32_t))
 		return false;
