@@ -176,7 +176,7 @@ int kvap_encode_errno(uint32_t req_id, int errnum, const char *message, uint8_t 
 		      struct kv_err *err)
 {
 	char text[KVAP_MAX_MESSAGE + 1];
-	struct kvap_error e = { .errnum = errnum < 0 ? (uint32_t)-errnum : (uint32_t)errnum };
+	struct kvap_error e = { .errnum = (uint32_t)(errnum < 0 ? -(int64_t)errnum : errnum) };
 
 	if (message) {
 		size_t n = strnlen(message, KVAP_MAX_MESSAGE);

@@ -51,6 +51,7 @@ int kvap_reader_feed(struct kvap_reader *r, const void *data, size_t len, size_t
 		*used += n;
 		if (r->hdr_have < KVAP_HDR_SIZE)
 			return 0;
+		memset(&r->hdr, 0, sizeof(r->hdr)); /* bad magic leaves it zero */
 		ret = kvap_hdr_decode(r->hdr_buf, &r->hdr, err);
 		if (ret < 0) {
 			f->hdr = r->hdr;

@@ -198,7 +198,7 @@ int kvap_schema_decode(const struct kvap_schema *s, const uint8_t *p, size_t n, 
 		n -= KVAP_FIELD_HDR;
 		if (len > n)
 			return bad(&c, "field tag %#x claims %zu bytes, %zu remain", tag, len, n);
-		c.f = find_field(s, tag & ~KVAP_TAG_CRITICAL);
+		c.f = find_field(s, (uint16_t)(tag & ~KVAP_TAG_CRITICAL));
 		if (!c.f) {
 			if (tag & KVAP_TAG_CRITICAL)
 				return kv_errf(err, -EOPNOTSUPP,

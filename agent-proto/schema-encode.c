@@ -11,7 +11,7 @@
 
 #include "kvap-frame.h"
 
-#define MEMBER(obj, off, type) ((const type *)((const char *)(obj) + (off)))
+#define MEMBER(obj, off, type) ((type const *)((const char *)(obj) + (off)))
 
 static int enc_invalid(struct kv_err *err, const struct kvap_schema *s, const struct kvap_field *f,
 		       const char *why, size_t a, size_t b)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define MEMBER(obj, off, type)	((type *)((char *)(obj) + (off)))
-#define CMEMBER(obj, off, type) ((const type *)((const char *)(obj) + (off)))
+#define CMEMBER(obj, off, type) ((type const *)((const char *)(obj) + (off)))
 
 static void free_field(const struct kvap_field *f, void *obj)
 {
