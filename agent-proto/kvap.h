@@ -86,7 +86,7 @@ int kvap_encode_errno(uint32_t req_id, int errnum, const char *message, uint8_t 
 /* Decode a frame the reader returned into *m (zeroed first). On failure
  * m->hdr is still set, the body is zero and nothing is allocated; the
  * stream stays in sync, so a receiver answers a bad request with ERROR
- * (-ENOMSG: ENOSYS-like "unknown request") and goes on. */
+ * (errnum ENOSYS for -ENOMSG, else the code's errno) and goes on. */
 int kvap_msg_from_frame(const struct kvap_frame *f, struct kvap_msg *m, struct kv_err *err);
 
 /* Parse and decode the frame at the start of buf[0..len). *used is the
