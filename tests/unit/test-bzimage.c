@@ -1,6 +1,6 @@
 /* Unit tests for vmm/boot/bzimage.c and elf.c: header parsing of good,
  * truncated, corrupt and non-kernel images. */
-#include "kernel.h"
+#include "boot/kernel.h"
 #include "layout.h"
 #include "tap.h"
 

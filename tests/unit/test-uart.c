@@ -2,7 +2,7 @@
  * on (FIFO detection, loopback, scratch) and the interrupt line (THRE on
  * enable and after each THR write, cleared by reading IIR; RX data). */
 #include "tap.h"
-#include "uart8250.h"
+#include "devices/uart8250.h"
 
 static int level, edges;
 

@@ -2,7 +2,7 @@
  * the boot parameters. */
 #include "layout.h"
 #include "tap.h"
-#include "zeropage.h"
+#include "boot/zeropage.h"
 
 #include <errno.h>
 #include <string.h>
