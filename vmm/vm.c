@@ -7,6 +7,7 @@
  * Also the machine-wide services devices call: vm_request_exit, vm_fail and
  * vm_irq_line. */
 #include "vm.h"
+#include "acpi/acpi.h"
 #include "boot/loader.h"
 #include "boot/x86.h"
 #include "boot/zeropage.h"
@@ -27,11 +28,14 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* The in-kernel i8254 PIT. Measured in the test host (docs/vmm.md, "Legacy
- * devices"): without it the guest had no tick source at all (no LAPIC timer
- * interrupts, whether or not TSC-deadline was advertised) and hung at its
- * first sleep; with it the kernel ticks and boots normally. */
-#define WITH_PIT true
+/* No in-kernel i8254 PIT. Measured in the test host (docs/vmm.md, "Legacy
+ * devices"): with the ACPI MADT the guest ticks from the LAPIC timer in
+ * TSC-deadline mode and takes its clock and TSC frequency from kvm-clock,
+ * with or without a PIT, at the same boot time. A PIT would also need a GSI
+ * route to match the MADT's IRQ0 -> GSI 2 override (KVM's default routing
+ * sends it to pin 0). Without ACPI tables, a PIT is the only tick source:
+ * the guest hung at its first sleep. */
+#define WITH_PIT false
 
 void vm_request_exit(struct vmm *vm, enum vmm_exit_reason why)
 {
@@ -103,6 +107,47 @@ static int create_vcpus(struct vmm *vm, const struct kvm_info *info, struct kv_e
 	return r;
 }
 
+/* The ACPI tables describe this machine to the kernel: the CPUs and the
+ * IOAPIC (MADT), power off and reset (FADT, DSDT), PCI (DSDT, MCFG), COM1. */
+static int build_acpi(struct vmm *vm, uint64_t *rsdp_gpa, struct kv_err *err)
+{
+	uint64_t ram_end = guest_mem_end(&vm->mem);
+	struct acpi_config c = {
+		.ncpus = vm->ncpus,
+		.lapic_addr = LAYOUT_LAPIC_GPA,
+		.ioapic_addr = LAYOUT_IOAPIC_GPA,
+		.ioapic_id = LAYOUT_IOAPIC_ID,
+		.ioapic_gsi_base = 0,
+		.ecam_base = LAYOUT_ECAM_GPA,
+		.bus_start = 0,
+		.bus_end = LAYOUT_ECAM_BUSES - 1,
+		.pci_io_base = LAYOUT_PCI_IO_BASE,
+		.pci_io_size = LAYOUT_PCI_IO_SIZE,
+		.pci_mmio32_base = LAYOUT_PCI_MMIO32_GPA,
+		.pci_mmio32_size = LAYOUT_PCI_MMIO32_SIZE,
+		.pci_mmio64_base =
+		    (ram_end < LAYOUT_4G ? LAYOUT_4G : ram_end) + LAYOUT_PCI_MMIO64_ALIGN - 1,
+		.pci_mmio64_size = LAYOUT_PCI_MMIO64_SIZE,
+		.sleep_ctl_port = LAYOUT_ACPI_SLEEP_CTL,
+		.sleep_sts_port = LAYOUT_ACPI_SLEEP_STS,
+		.reset_port = LAYOUT_ACPI_RESET,
+		.reset_value = LAYOUT_ACPI_RESET_VAL,
+		.com1 = true,
+		.cmos_rtc = false,
+	};
+	void *buf = gpa_to_hva(&vm->mem, LAYOUT_ACPI_GPA, LAYOUT_ACPI_SIZE);
+	size_t used;
+	int r;
+
+	c.pci_mmio64_base &= ~(LAYOUT_PCI_MMIO64_ALIGN - 1);
+	if (!buf)
+		return kv_errf(err, -EFAULT, "the ACPI area is not in guest RAM");
+	r = acpi_build(&c, buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI_GPA, rsdp_gpa, &used);
+	if (r < 0)
+		return kv_errno(err, r, "cannot build the ACPI tables for %u vCPUs", vm->ncpus);
+	return 0;
+}
+
 /* Kernel, initrd and command line into RAM; then the tables that describe
  * them and the machine; then the BSP's registers. */
 static int load_guest(struct vmm *vm, const struct boot_plan *plan, struct kv_err *err)
@@ -115,8 +160,9 @@ static int load_guest(struct vmm *vm, const struct boot_plan *plan, struct kv_er
 	if (r < 0)
 		return r;
 
-	/* ACPI tables (MADT for the CPUs and IOAPIC, FADT for power, DSDT,
-	 * MCFG) go here once vmm/acpi lands; rsdp_gpa then points at them. */
+	r = build_acpi(vm, &rsdp_gpa, err);
+	if (r < 0)
+		return r;
 
 	bp = gpa_to_hva(&vm->mem, LAYOUT_ZERO_PAGE_GPA, sizeof(*bp));
 	if (!bp)

@@ -1,12 +1,12 @@
 /* acpi_pm.c - see acpi_pm.h. Bit positions follow the ACPI 6.x
- * specification (sleep control register: SLP_TYPx bits 4:2, SLP_EN bit 5). */
+ * specification (sleep control register: SLP_TYPx bits 4:2, SLP_EN bit 5);
+ * vmm/acpi/acpi.h decodes them. */
 #include "acpi_pm.h"
+#include "acpi/acpi.h"
 #include "layout.h"
 #include "vm.h"
 
 #include <string.h>
-
-#define SLP_EN 0x20
 
 _Static_assert(LAYOUT_ACPI_SLEEP_STS == LAYOUT_ACPI_SLEEP_CTL + 1 &&
 		   LAYOUT_ACPI_RESET == LAYOUT_ACPI_SLEEP_CTL + 2,
@@ -22,9 +22,12 @@ static void pm_write(void *opaque, uint64_t off, const void *data, unsigned len)
 	struct vmm *vm = opaque;
 	uint8_t v = *(const uint8_t *)data;
 
+	uint8_t slp_typ;
+
 	switch (LAYOUT_ACPI_SLEEP_CTL + off) {
 	case LAYOUT_ACPI_SLEEP_CTL:
-		if (v & SLP_EN)
+		/* Only S5 is offered (the DSDT has no other \_Sx package). */
+		if (acpi_sleep_ctl_decode(v, &slp_typ) && slp_typ == ACPI_S5_SLP_TYP)
 			vm_request_exit(vm, VMM_EXIT_POWEROFF);
 		break;
 	case LAYOUT_ACPI_RESET:
