@@ -24,6 +24,9 @@
 #define LAYOUT_ACPI_SIZE     0x20000ULL	 /* 0xe0000-0xfffff */
 #define LAYOUT_HIGH_RAM_GPA  0x100000ULL /* first byte of RAM above the legacy hole */
 
+/* F000:FFF0, the real-mode reset vector: a stub there requests an ACPI reset. */
+#define LAYOUT_RESET_VECTOR_GPA 0xffff0ULL
+
 /* --- Kernel and initrd ----------------------------------------------------- */
 #define LAYOUT_KERNEL_GPA 0x1000000ULL /* 16 MiB: default load address of 64-bit kernels */
 
@@ -52,7 +55,7 @@
 #define LAYOUT_ACPI_SLEEP_STS 0x601 /* FADT SLEEP_STATUS_REG */
 #define LAYOUT_ACPI_RESET     0x602 /* FADT RESET_REG */
 #define LAYOUT_ACPI_RESET_VAL 0x1
-#define LAYOUT_I8042_CMD_PORT 0x64 /* only the "pulse reset line" command (0xfe) */
+#define LAYOUT_I8042_CMD_PORT 0x64   /* only the "pulse reset line" command (0xfe) */
 #define LAYOUT_PCI_IO_BASE    0xc000 /* PCI I/O BAR window (unused by virtio-pci modern) */
 #define LAYOUT_PCI_IO_SIZE    0x4000
 

@@ -145,6 +145,13 @@ static int build_acpi(struct vmm *vm, uint64_t *rsdp_gpa, struct kv_err *err)
 	r = acpi_build(&c, buf, LAYOUT_ACPI_SIZE, LAYOUT_ACPI_GPA, rsdp_gpa, &used);
 	if (r < 0)
 		return kv_errno(err, r, "cannot build the ACPI tables for %u vCPUs", vm->ncpus);
+	/* The reset vector shares the legacy area: after the tables. */
+	if (used > LAYOUT_RESET_VECTOR_GPA - LAYOUT_ACPI_GPA)
+		return kv_errf(err, -ENOSPC, "ACPI tables (%zu bytes) overlap the reset vector",
+			       used);
+	r = x86_write_reset_stub(&vm->mem, LAYOUT_ACPI_RESET, LAYOUT_ACPI_RESET_VAL);
+	if (r < 0)
+		return kv_errno(err, r, "cannot write the reset vector");
 	return 0;
 }
 

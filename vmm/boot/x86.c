@@ -112,3 +112,16 @@ void x86_boot_fpu(struct kvm_fpu *f)
 	f->fcw = 0x37f;
 	f->mxcsr = 0x1f80;
 }
+
+int x86_write_reset_stub(const struct guest_mem *m, uint16_t port, uint8_t value)
+{
+	const uint8_t stub[] = {
+		0xb0, value,		      /* mov al, value */
+		0xba, port & 0xff, port >> 8, /* mov dx, port */
+		0xee,			      /* out dx, al */
+		0xf4,			      /* hlt */
+		0xeb, 0xfd,		      /* jmp back to hlt */
+	};
+
+	return guest_mem_write(m, LAYOUT_RESET_VECTOR_GPA, stub, sizeof(stub)) < 0 ? -EFAULT : 0;
+}

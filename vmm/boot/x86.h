@@ -26,6 +26,12 @@
 /* Write the GDT and the page tables into guest RAM (layout.h addresses). */
 int x86_write_boot_tables(const struct guest_mem *m);
 
+/* The real-mode reset vector (LAYOUT_RESET_VECTOR_GPA): a few bytes that
+ * write value to I/O port and halt. There is no firmware; Linux jumps here
+ * when it reboots "through the BIOS" (its default with a hardware-reduced
+ * FADT and no EFI), and this turns that into the ACPI reset. */
+int x86_write_reset_stub(const struct guest_mem *m, uint16_t port, uint8_t value);
+
 /* Turn sregs (as read from KVM_GET_SREGS) into the 64-bit entry state. */
 void x86_boot_sregs(struct kvm_sregs *s);
 
