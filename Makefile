@@ -2,7 +2,8 @@
 BUILD     ?= build
 RELEASE   := $(BUILD)/release
 SANITIZE  := $(BUILD)/sanitize
-CACHE     ?= $(BUILD)/cache
+# Cache root: $KVRUN_CACHE when set (share downloads between checkouts), else build/cache.
+CACHE     ?= $(or $(KVRUN_CACHE),$(BUILD)/cache)
 MESON     ?= meson
 
 # Debian packages the build, the tests and the demo need.
