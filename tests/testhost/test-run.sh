@@ -7,10 +7,11 @@
 # death by signal, one timeout; plus the failures that must not boot at all (a broken kernel
 # cache, a usage error).
 # Run it directly or as `meson test --suite testhost`; KVRUN_CACHE selects the cache as usual.
+# shellcheck disable=SC2016 # single-quoted $... is meant literally (args, eval'd checks)
 set -euo pipefail
 
 if [[ "${1-}" == -h || "${1-}" == --help ]]; then
-	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+	sed -n '2,/^set -euo/{/^set -euo/d;/shellcheck/d;s/^# \{0,1\}//;p}' "$0"
 	exit 0
 fi
 
