@@ -4,7 +4,8 @@ RELEASE   := $(BUILD)/release
 SANITIZE  := $(BUILD)/sanitize
 FUZZ      := $(BUILD)/fuzz
 FUZZ_TIME ?= 60
-CACHE     ?= $(BUILD)/cache
+# Cache root: $KVRUN_CACHE when set (share downloads between checkouts), else build/cache.
+CACHE     ?= $(or $(KVRUN_CACHE),$(BUILD)/cache)
 MESON     ?= meson
 
 # Debian packages the build, the tests and the demo need.
