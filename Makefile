@@ -12,7 +12,7 @@ MESON     ?= meson
 DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	libfdt-dev libseccomp-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
 	libcap-ng-dev liburing-dev \
-	qemu-system-x86 busybox-static cpio kmod clang-format ca-certificates \
+	qemu-system-x86 busybox-static cpio kmod file clang-format ca-certificates \
 	acpica-tools
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 
