@@ -273,7 +273,9 @@ static int cmd_run(void)
 	expect_out(&v, PORT_SYNC, 0x1234, "GUEST_SYNC");
 	expect_out(&v, PORT_SUM, 5050, "guest computed sum(1..100)");
 
-	ok(vm_run(&v) == 0 && r->exit_reason == KVM_EXIT_IO && r->io.direction == KVM_EXIT_IO_IN &&
+	/* Run first: ok()'s arguments are evaluated in unspecified order. */
+	e = vm_run(&v);
+	ok(e == 0 && r->exit_reason == KVM_EXIT_IO && r->io.direction == KVM_EXIT_IO_IN &&
 	       r->io.port == PORT_IN && r->io.size == 4,
 	   "guest reads port %#x", PORT_IN);
 	uint32_t in = IN_VALUE;
@@ -283,17 +285,19 @@ static int cmd_run(void)
 	   (unsigned long long)marker);
 	expect_out(&v, PORT_ECHO, IN_VALUE + 1, "host-supplied IN value reached the guest");
 
-	ok(vm_run(&v) == 0 && r->exit_reason == KVM_EXIT_MMIO && r->mmio.is_write &&
+	e = vm_run(&v);
+	ok(e == 0 && r->exit_reason == KVM_EXIT_MMIO && r->mmio.is_write &&
 	       r->mmio.phys_addr == MMIO_GPA + 8 && r->mmio.len == 8,
 	   "guest's write to unbacked memory is an 8-byte MMIO exit at %#llx",
 	   (unsigned long long)r->mmio.phys_addr);
 	memcpy(&mmio_val, r->mmio.data, sizeof(mmio_val));
 	ok(mmio_val == MMIO_VALUE, "MMIO data is %#llx", (unsigned long long)mmio_val);
 
-	ok(vm_run(&v) == 0 && r->exit_reason == KVM_EXIT_HLT, "guest halts (exit %s)",
+	e = vm_run(&v);
+	ok(e == 0 && r->exit_reason == KVM_EXIT_HLT, "guest halts (exit %s)",
 	   exit_name(r->exit_reason));
-	ok(ioctl(v.vcpu, KVM_GET_REGS, &regs) == 0 &&
-	       regs.rip == CODE_GPA + (uint64_t)(guest_test_end - guest_test_start),
+	e = ioctl(v.vcpu, KVM_GET_REGS, &regs);
+	ok(e == 0 && regs.rip == CODE_GPA + (uint64_t)(guest_test_end - guest_test_start),
 	   "rip is just past hlt (%#llx)", (unsigned long long)regs.rip);
 	vm_close(&v);
 	return tap_done();
