@@ -57,7 +57,7 @@ int main(void)
 	uint64_t addr = 0;
 	uint32_t data = 0;
 
-	tap_plan(33);
+	tap_plan(34);
 	if (!ok(fake_vm_init(&vm, 0) == 0, "fake VM"))
 		return tap_done();
 	pci_dev_init(&m.pci, 0x1af4, 0x1044, 0xff0000, 1, 0x1af4, 0x1044);
@@ -126,6 +126,19 @@ int main(void)
 	ecam_wr(&vm, 1, cap + 2, 0, 2);
 	ok(!msix_vector_live(&m.msix, 0), "disabling MSI-X unbinds everything");
 
+	ecam_wr(&vm, 1, cap + 2, MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK, 2);
+	for (unsigned i = 1; i < NVEC; i++) {
+		mmio_wr(&vm, tbl + 16 * i, 0xfee00000 + 0x1000 * i, 4);
+		mmio_wr(&vm, tbl + 16 * i + 8, 0x4040 + i, 4);
+		mmio_wr(&vm, tbl + 16 * i + 12, 0, 4);
+	}
+	unsigned commits = irq_commit_count(vm.irq);
+	ecam_wr(&vm, 1, cap + 2, MSIX_CTRL_ENABLE, 2);
+	ok(msix_vector_live(&m.msix, 1) && msix_vector_live(&m.msix, 3) &&
+	       irq_commit_count(vm.irq) == commits + 1,
+	   "clearing the function mask brings 3 vectors live with one table commit");
+	ecam_wr(&vm, 1, cap + 2, 0, 2);
+
 	mmio_wr(&vm, tbl + 16 + 12, 0xffffffff, 4);
 	ok(mmio_rd(&vm, tbl + 16 + 12, 4) == 1, "reserved vector-control bits read 0");
 	ok(mmio_rd(&vm, tbl + 2, 4) == 0xffffffff && mmio_rd(&vm, tbl, 2) == 0xffff &&
@@ -140,7 +153,7 @@ int main(void)
 
 	unsigned entries = irq_committed_entries(vm.irq);
 	fake_vm_destroy(&vm);
-	ok(entries == 41, "one MSI route was in the table");
+	ok(entries == 40 + NVEC, "one MSI route per programmed vector was in the table");
 	struct irq_router *r;
 	ok(irq_router_create(-1, &r) == 0, "fresh router");
 	struct mdev m2;

@@ -80,24 +80,41 @@ void msix_destroy(struct msix *m)
 	pthread_mutex_destroy(&m->lock);
 }
 
-/* Bring vector i's KVM state in line with the registers; m->lock held.
- * KVM failures (out of memory) leave the vector not live: its interrupts
- * stay pending rather than going astray. */
-static void sync_vector(struct msix *m, unsigned i)
+static bool wanted(const struct msix *m, unsigned i)
+{
+	return m->enabled && !m->fmask && !(m->vec[i].ctrl & MSIX_VEC_MASKED);
+}
+
+/* Stage vector i's route when it should be live; m->lock held. */
+static void stage_vector(struct msix *m, unsigned i)
+{
+	const struct msix_vector *v = &m->vec[i];
+
+	if (wanted(m, i))
+		(void)irq_msi_set(m->irq, v->gsi, (uint64_t)v->addr_hi << 32 | v->addr_lo, v->data);
+}
+
+/* Bind or unbind vector i's irqfd after its route was committed; m->lock
+ * held. KVM failures (out of memory) leave the vector not live: its
+ * interrupts stay pending rather than going astray. */
+static void bind_vector(struct msix *m, unsigned i, bool committed)
 {
 	struct msix_vector *v = &m->vec[i];
-	bool want = m->enabled && !m->fmask && !(v->ctrl & MSIX_VEC_MASKED);
-	uint64_t addr = (uint64_t)v->addr_hi << 32 | v->addr_lo;
 
-	if (want) {
-		if (irq_msi_set(m->irq, v->gsi, addr, v->data) < 0 || irq_commit(m->irq) < 0)
-			return;
-		if (!v->live && irq_irqfd_assign(m->irq, v->efd, v->gsi) == 0)
+	if (wanted(m, i)) {
+		if (committed && !v->live && irq_irqfd_assign(m->irq, v->efd, v->gsi) == 0)
 			v->live = true;
 	} else if (v->live) {
 		if (irq_irqfd_deassign(m->irq, v->efd, v->gsi) == 0)
 			v->live = false;
 	}
+}
+
+/* Bring vector i's KVM state in line with the registers; m->lock held. */
+static void sync_vector(struct msix *m, unsigned i)
+{
+	stage_vector(m, i);
+	bind_vector(m, i, irq_commit(m->irq) == 0);
 }
 
 void msix_cfg_written(struct msix *m, struct pci_dev *d, uint32_t off, unsigned len)
@@ -110,8 +127,12 @@ void msix_cfg_written(struct msix *m, struct pci_dev *d, uint32_t off, unsigned 
 	if (en != m->enabled || fm != m->fmask) {
 		m->enabled = en;
 		m->fmask = fm;
+		/* One table commit for all vectors, then the irqfds. */
 		for (unsigned i = 0; i < m->nvec; i++)
-			sync_vector(m, i);
+			stage_vector(m, i);
+		bool committed = irq_commit(m->irq) == 0;
+		for (unsigned i = 0; i < m->nvec; i++)
+			bind_vector(m, i, committed);
 	}
 	pthread_mutex_unlock(&m->lock);
 }
