@@ -165,7 +165,7 @@ int main(void)
 	struct kv_err err = { 0 };
 	const uint64_t ver1 = 1ULL << VIRTIO_F_VERSION_1;
 
-	tap_plan(74);
+	tap_plan(76);
 	if (!ok(fake_vm_init(&vm, 8 * MiB) == 0, "fake VM with 8 MiB of RAM"))
 		return tap_done();
 	fdev_init(&bad, 100);
@@ -384,9 +384,26 @@ int main(void)
 	wr(VPCI_STATUS, 15, 1);
 	ok((rd(VPCI_STATUS, 1) & VIRTIO_STATUS_NEEDS_RESET) && f.activates == acts,
 	   "misaligned descriptor table: NEEDS_RESET");
+	/* A device breaking itself (as virtio_dev_set_broken does: an atomic
+	 * OR from the loop thread) keeps NEEDS_RESET across driver writes. */
+	negotiate(ver1);
+	setup_queue0(0x10000);
+	wr(VPCI_STATUS, 15, 1);
+	__atomic_fetch_or(&f.vd.status, VIRTIO_STATUS_NEEDS_RESET, __ATOMIC_SEQ_CST);
+	wr(VPCI_STATUS, 15 | VIRTIO_STATUS_FAILED, 1);
+	ok(rd(VPCI_STATUS, 1) == (15 | VIRTIO_STATUS_FAILED | VIRTIO_STATUS_NEEDS_RESET),
+	   "driver status writes keep the device's NEEDS_RESET");
+	int before = f.notifies[0];
+	pthread_create(&lt, NULL, loop_thread, &vm.loop);
+	wr(VPCI_NOTIFY_OFF, 0, 2);
+	ok(!wait_notifies(&f, 0, before + 1), "a broken device gets no queue_notify");
+	evloop_stop(&vm.loop);
+	pthread_join(lt, NULL);
+
 	negotiate(ver1);
 	wr(VPCI_STATUS, 11 | VIRTIO_STATUS_NEEDS_RESET, 1);
 	ok(rd(VPCI_STATUS, 1) == 11, "the driver cannot set NEEDS_RESET");
+	acts = f.activates;
 	wr(VPCI_STATUS, 0, 1);
 	wr(VPCI_STATUS, 3 | VIRTIO_STATUS_DRIVER_OK, 1);
 	ok(rd(VPCI_STATUS, 1) == 3 && f.activates == acts, "DRIVER_OK without FEATURES_OK dropped");

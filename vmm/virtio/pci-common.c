@@ -26,6 +26,16 @@ static void status_set(struct virtio_pci *vp, uint8_t v)
 	__atomic_store_n(&vp->vdev->status, v, __ATOMIC_RELEASE);
 }
 
+/* Store a driver-written status while a device may set NEEDS_RESET from
+ * the loop thread (virtio_dev_set_broken): keep that bit if it appears. */
+static void status_merge(struct virtio_pci *vp, uint8_t old, uint8_t v)
+{
+	while (!__atomic_compare_exchange_n(&vp->vdev->status, &old,
+					    (uint8_t)(v | (old & VIRTIO_STATUS_NEEDS_RESET)), false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
 static struct vpci_queue *selected(struct virtio_pci *vp)
 {
 	return vp->queue_select < vp->nq ? &vp->q[vp->queue_select] : NULL;
@@ -105,10 +115,14 @@ void vpci_device_reset(struct virtio_pci *vp)
 	reset_registers(vp);
 }
 
+/* Called with DRIVER_OK set: tell the driver, once. */
 static void needs_reset(struct virtio_pci *vp)
 {
-	__atomic_or_fetch(&vp->vdev->status, VIRTIO_STATUS_NEEDS_RESET, __ATOMIC_ACQ_REL);
-	vpci_signal_config(vp->vdev);
+	uint8_t old =
+	    __atomic_fetch_or(&vp->vdev->status, VIRTIO_STATUS_NEEDS_RESET, __ATOMIC_ACQ_REL);
+
+	if (!(old & VIRTIO_STATUS_NEEDS_RESET))
+		vpci_signal_config(vp->vdev);
 }
 
 static void loop_activate(void *opaque)
@@ -184,8 +198,8 @@ static void status_write(struct virtio_pci *vp, uint8_t val)
 		val &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
 		go = false;
 	}
-	status_set(vp, val);
-	if (!go || (val & VIRTIO_STATUS_NEEDS_RESET))
+	status_merge(vp, old, val);
+	if (!go || (status_get(vp) & VIRTIO_STATUS_NEEDS_RESET))
 		return;
 	if (!rings_valid(vp))
 		needs_reset(vp);
