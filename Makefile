@@ -54,8 +54,8 @@ check: deps format-check $(SANITIZE)/build.ninja guest
 	$(MESON) test -C $(SANITIZE) --print-errorlogs
 
 demo: deps build
-	tests/testhost/needs-kvm --describe
-	tests/testhost/with-kvm -- sh -c 'ls -l /dev/kvm && $(RELEASE)/tests/kvm/kvm-caps'
+	tests/testhost/needs-kvm --describe --probe $(RELEASE)/tests/kvm-selftest || true
+	tests/testhost/with-kvm --probe $(RELEASE)/tests/kvm-selftest -- sh -c 'ls -l /dev/kvm && $(RELEASE)/tests/kvm-selftest caps'
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -12,12 +12,12 @@
 #include <string.h>
 
 struct kv_err {
-	int code;	/* negative errno, 0 when no error */
-	char msg[512];	/* human-readable, no trailing newline */
+	int code;      /* negative errno, 0 when no error */
+	char msg[512]; /* human-readable, no trailing newline */
 };
 
 __attribute__((format(printf, 3, 4))) static inline int kv_errf(struct kv_err *e, int code,
-								   const char *fmt, ...)
+								const char *fmt, ...)
 {
 	va_list ap;
 
@@ -34,7 +34,7 @@ __attribute__((format(printf, 3, 4))) static inline int kv_errf(struct kv_err *e
 #define kv_errno(e, code, fmt, ...)                                                                \
 	({                                                                                         \
 		int kv_code_ = (code);                                                             \
-		kv_errf((e), kv_code_, fmt ": %s", ##__VA_ARGS__, strerror(-kv_code_));           \
+		kv_errf((e), kv_code_, fmt ": %s", ##__VA_ARGS__, strerror(-kv_code_));            \
 	})
 
 #endif

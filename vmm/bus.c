@@ -64,7 +64,8 @@ int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, const struc
 		bus->cap = cap;
 	}
 	memmove(&bus->ranges[i + 1], &bus->ranges[i], (bus->n - i) * sizeof(*bus->ranges));
-	bus->ranges[i] = (struct io_range){ .base = base, .len = len, .ops = ops, .opaque = opaque };
+	bus->ranges[i] =
+	    (struct io_range){ .base = base, .len = len, .ops = ops, .opaque = opaque };
 	bus->n++;
 out:
 	pthread_rwlock_unlock(&bus->lock);

@@ -13,7 +13,7 @@ struct evloop_handler {
 	bool dead;
 	evloop_fn fn;
 	void *opaque;
-	struct evloop_handler *next;	 /* in handlers or dead list */
+	struct evloop_handler *next; /* in handlers or dead list */
 };
 
 struct evloop_call {

@@ -43,13 +43,13 @@ int guest_mem_init(struct guest_mem *m, uint64_t size, bool hugepages)
 	m->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = low, .hva = m->base };
 	m->nregions = 1;
 	if (size > low) {
-		m->regions[1] = (struct guest_mem_region){
-			.gpa = LAYOUT_4G, .size = size - low, .hva = m->base + low
-		};
+		m->regions[1] = (struct guest_mem_region){ .gpa = LAYOUT_4G,
+							   .size = size - low,
+							   .hva = m->base + low };
 		m->nregions = 2;
 	}
 	return 0;
-fail: {
+fail : {
 	int r = -errno;
 	guest_mem_destroy(m);
 	return r;

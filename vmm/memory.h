@@ -21,9 +21,9 @@ struct guest_mem_region {
 };
 
 struct guest_mem {
-	int memfd;		/* backs all of guest RAM; -1 when not allocated */
-	uint8_t *base;		/* one mapping of the whole memfd */
-	uint64_t size;		/* total RAM bytes */
+	int memfd;     /* backs all of guest RAM; -1 when not allocated */
+	uint8_t *base; /* one mapping of the whole memfd */
+	uint64_t size; /* total RAM bytes */
 	bool hugepages;
 	unsigned nregions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];

@@ -15,9 +15,9 @@
 
 enum vmm_chardev_kind {
 	VMM_CHR_NONE = 0,
-	VMM_CHR_STDIO,	/* the process's stdin/stdout */
-	VMM_CHR_FILE,	/* output appended to path; no input */
-	VMM_CHR_PTY,	/* a new pty; vmm_pty_path() names it */
+	VMM_CHR_STDIO, /* the process's stdin/stdout */
+	VMM_CHR_FILE,  /* output appended to path; no input */
+	VMM_CHR_PTY,   /* a new pty; vmm_pty_path() names it */
 };
 
 struct vmm_chardev {
@@ -47,12 +47,12 @@ struct vmm_config {
 /* Why a VM stopped. `kvrun vm` maps each to a documented exit status. */
 enum vmm_exit_reason {
 	VMM_EXIT_NONE = 0,
-	VMM_EXIT_POWEROFF,    /* guest ACPI S5 (poweroff) */
-	VMM_EXIT_REBOOT,      /* guest reset request (reboot) */
-	VMM_EXIT_PANIC,	      /* guest reported a panic (pvpanic) */
+	VMM_EXIT_POWEROFF,     /* guest ACPI S5 (poweroff) */
+	VMM_EXIT_REBOOT,       /* guest reset request (reboot) */
+	VMM_EXIT_PANIC,	       /* guest reported a panic (pvpanic) */
 	VMM_EXIT_TRIPLE_FAULT, /* KVM_EXIT_SHUTDOWN / unrecoverable guest CPU state */
-	VMM_EXIT_STOPPED,     /* the host asked the VM to stop (vmm_request_stop) */
-	VMM_EXIT_ERROR,	      /* fatal VMM error; vmm_run's err says what */
+	VMM_EXIT_STOPPED,      /* the host asked the VM to stop (vmm_request_stop) */
+	VMM_EXIT_ERROR,	       /* fatal VMM error; vmm_run's err says what */
 };
 
 struct vmm;
