@@ -1,5 +1,5 @@
-/* Real-KVM checks for vmm/irq*.c and the virtio-pci notify path; skipped
- * (TAP "1..0 # SKIP") where /dev/kvm is absent. KVM accepts the base routing
+/* kvm-pci - real-KVM checks for vmm/irq*.c and the virtio-pci notify path,
+ * run by tests/kvm/suite (prints "1..0 # SKIP" by hand without /dev/kvm). KVM accepts the base routing
  * table plus MSI routes, irqfds and ioeventfds (any-length, 2-byte with
  * datamatch, port I/O); then a real-mode guest kicks two virtio-pci queues
  * and reads num_queues: the kicks must land in the kick eventfds without a
@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "fake-vm.h"
+#include "unit/fake-vm.h"
 #include "virtio-pci-priv.h"
 #include "virtio-pci.h"
 
