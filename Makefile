@@ -2,6 +2,8 @@
 BUILD     ?= build
 RELEASE   := $(BUILD)/release
 SANITIZE  := $(BUILD)/sanitize
+FUZZ      := $(BUILD)/fuzz
+FUZZ_TIME ?= 60
 CACHE     ?= $(BUILD)/cache
 MESON     ?= meson
 
@@ -9,9 +11,11 @@ MESON     ?= meson
 DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	libfdt-dev libseccomp-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
 	libcap-ng-dev liburing-dev \
-	qemu-system-x86 busybox-static cpio kmod clang-format ca-certificates
+	qemu-system-x86 busybox-static cpio kmod clang-format ca-certificates \
+	acpica-tools
+DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 
-.PHONY: all build deps guest check unit demo format format-check clean help
+.PHONY: all build deps guest check unit demo format format-check clean help fuzz
 
 all: build
 
@@ -22,6 +26,7 @@ help:
 	@echo "make check         install deps, build with ASan+UBSan, run every test"
 	@echo "make demo          install deps, build, and show kvrun working"
 	@echo "make format        reformat the C sources with .clang-format"
+	@echo "make fuzz          build the libFuzzer targets with clang and fuzz for FUZZ_TIME=$(FUZZ_TIME) s"
 	@echo "make format-check  fail when a C source is not formatted"
 
 deps:
@@ -38,6 +43,9 @@ $(RELEASE)/build.ninja:
 
 $(SANITIZE)/build.ninja:
 	$(MESON) setup $(SANITIZE) -Dsanitize=true
+
+$(FUZZ)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ) -Dsanitize=true -Dfuzz=true
 
 build: $(RELEASE)/build.ninja
 	$(MESON) compile -C $(RELEASE)
@@ -57,6 +65,13 @@ demo: deps build
 	tests/testhost/needs-kvm --describe --probe $(RELEASE)/tests/kvm-selftest || true
 	tests/testhost/with-kvm --probe $(RELEASE)/tests/kvm-selftest -- sh -c 'ls -l /dev/kvm && $(RELEASE)/tests/kvm-selftest caps'
 
+# New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
+fuzz: deps $(FUZZ)/build.ninja
+	$(MESON) compile -C $(FUZZ) fuzz-agent-proto
+	mkdir -p $(FUZZ)/corpus/agent-proto
+	$(FUZZ)/tests/fuzz/fuzz-agent-proto -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		$(FUZZ)/corpus/agent-proto tests/fuzz/corpus/agent-proto
+
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
@@ -67,4 +82,4 @@ format-check:
 	echo "format-check: ok"
 
 clean:
-	rm -rf $(RELEASE) $(SANITIZE)
+	rm -rf $(RELEASE) $(SANITIZE) $(FUZZ)

@@ -24,16 +24,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MEM_SIZE   (2u << 20)	 /* guest RAM at gpa 0 */
-#define GDT_GPA	   0x500
-#define CODE_GPA   0x1000
-#define DATA_GPA   0x3000	 /* the guest stores a marker here */
-#define PML4_GPA   0x8000
-#define PDPT_GPA   0x9000
-#define PD0_GPA	   0xa000
-#define PD2_GPA	   0xb000
-#define MMIO_GPA   0x80000000ULL /* mapped by the page tables, not backed by RAM */
-#define STACK_TOP  (MEM_SIZE - 16)
+#define MEM_SIZE  (2u << 20) /* guest RAM at gpa 0 */
+#define GDT_GPA	  0x500
+#define CODE_GPA  0x1000
+#define DATA_GPA  0x3000 /* the guest stores a marker here */
+#define PML4_GPA  0x8000
+#define PDPT_GPA  0x9000
+#define PD0_GPA	  0xa000
+#define PD2_GPA	  0xb000
+#define MMIO_GPA  0x80000000ULL /* mapped by the page tables, not backed by RAM */
+#define STACK_TOP (MEM_SIZE - 16)
 
 #define PORT_SYNC  0x10
 #define PORT_SUM   0x11
@@ -50,27 +50,27 @@ __asm__(".pushsection .rodata\n"
 	".globl guest_test_start, guest_test_end\n"
 	"guest_test_start:\n"
 	"  mov $0x1234, %eax\n"
-	"  out %eax, $0x10\n"		   /* GUEST_SYNC(0x1234) */
+	"  out %eax, $0x10\n" /* GUEST_SYNC(0x1234) */
 	"  xor %ebx, %ebx\n"
 	"  mov $100, %ecx\n"
 	"1: add %rcx, %rbx\n"
 	"  dec %ecx\n"
 	"  jnz 1b\n"
 	"  mov %ebx, %eax\n"
-	"  out %eax, $0x11\n"		   /* report sum(1..100) */
+	"  out %eax, $0x11\n" /* report sum(1..100) */
 	"  movabs $0xdeadbeefcafef00d, %rax\n"
-	"  mov %rax, 0x3000\n"		   /* store a marker in RAM */
-	"  in $0x12, %eax\n"		   /* host supplies a value */
+	"  mov %rax, 0x3000\n" /* store a marker in RAM */
+	"  in $0x12, %eax\n"   /* host supplies a value */
 	"  inc %eax\n"
-	"  out %eax, $0x13\n"		   /* echo it back, plus one */
+	"  out %eax, $0x13\n" /* echo it back, plus one */
 	"  movabs $0x1122334455667788, %rax\n"
 	"  movabs $0x80000008, %rdx\n"
-	"  mov %rax, (%rdx)\n"		   /* an MMIO write */
-	"  hlt\n"			   /* GUEST_DONE */
+	"  mov %rax, (%rdx)\n" /* an MMIO write */
+	"  hlt\n"	       /* GUEST_DONE */
 	"guest_test_end:\n"
 	".globl guest_probe_start, guest_probe_end\n"
 	"guest_probe_start:\n"
-	"2: dec %rcx\n"			   /* rcx iterations of a ring-0 loop */
+	"2: dec %rcx\n" /* rcx iterations of a ring-0 loop */
 	"  jnz 2b\n"
 	"  hlt\n"
 	"guest_probe_end:\n"
@@ -193,9 +193,9 @@ static int vm_open(struct vm *v, const uint8_t *code, size_t len, uint64_t rcx, 
 	sregs.gdt.base = GDT_GPA;
 	sregs.gdt.limit = 3 * 8 - 1;
 	sregs.cr3 = PML4_GPA;
-	sregs.cr4 = 1u << 5;			    /* PAE */
+	sregs.cr4 = 1u << 5;				/* PAE */
 	sregs.cr0 = (1u << 0) | (1u << 4) | (1u << 31); /* PE, ET, PG */
-	sregs.efer = (1u << 8) | (1u << 10);	    /* LME, LMA */
+	sregs.efer = (1u << 8) | (1u << 10);		/* LME, LMA */
 	STEP(ioctl(v->vcpu, KVM_SET_SREGS, &sregs) == 0, "KVM_SET_SREGS (64-bit mode)");
 	regs.rip = CODE_GPA;
 	regs.rsp = STACK_TOP;
@@ -244,7 +244,7 @@ static int expect_out(struct vm *v, uint16_t port, uint32_t want, const char *de
 	if (vm_run(v) < 0)
 		return ok(0, "%s: KVM_RUN failed: %s", desc, strerror(errno));
 	if (!ok(r->exit_reason == KVM_EXIT_IO && r->io.direction == KVM_EXIT_IO_OUT &&
-			r->io.port == port && r->io.size == 4 && r->io.count == 1,
+		    r->io.port == port && r->io.size == 4 && r->io.count == 1,
 		"%s: exit is a 4-byte OUT to port %#x (got %s, port %#x)", desc, port,
 		exit_name(r->exit_reason), r->exit_reason == KVM_EXIT_IO ? r->io.port : 0))
 		return 0;
@@ -261,7 +261,8 @@ static int cmd_run(void)
 	struct kvm_regs regs;
 
 	tap_plan(13);
-	int e = vm_open(&v, guest_test_start, (size_t)(guest_test_end - guest_test_start), 0, &what);
+	int e =
+	    vm_open(&v, guest_test_start, (size_t)(guest_test_end - guest_test_start), 0, &what);
 	if (!ok(e == 0, "set up a 64-bit micro-guest%s%s%s", e ? " (" : "", e ? what : "",
 		e ? ")" : "")) {
 		diag("%s: %s", what, strerror(-e));
@@ -272,8 +273,8 @@ static int cmd_run(void)
 	expect_out(&v, PORT_SYNC, 0x1234, "GUEST_SYNC");
 	expect_out(&v, PORT_SUM, 5050, "guest computed sum(1..100)");
 
-	ok(vm_run(&v) == 0 && r->exit_reason == KVM_EXIT_IO &&
-		   r->io.direction == KVM_EXIT_IO_IN && r->io.port == PORT_IN && r->io.size == 4,
+	ok(vm_run(&v) == 0 && r->exit_reason == KVM_EXIT_IO && r->io.direction == KVM_EXIT_IO_IN &&
+	       r->io.port == PORT_IN && r->io.size == 4,
 	   "guest reads port %#x", PORT_IN);
 	uint32_t in = IN_VALUE;
 	memcpy((uint8_t *)r + r->io.data_offset, &in, 4);
@@ -283,7 +284,7 @@ static int cmd_run(void)
 	expect_out(&v, PORT_ECHO, IN_VALUE + 1, "host-supplied IN value reached the guest");
 
 	ok(vm_run(&v) == 0 && r->exit_reason == KVM_EXIT_MMIO && r->mmio.is_write &&
-		   r->mmio.phys_addr == MMIO_GPA + 8 && r->mmio.len == 8,
+	       r->mmio.phys_addr == MMIO_GPA + 8 && r->mmio.len == 8,
 	   "guest's write to unbacked memory is an 8-byte MMIO exit at %#llx",
 	   (unsigned long long)r->mmio.phys_addr);
 	memcpy(&mmio_val, r->mmio.data, sizeof(mmio_val));
@@ -292,7 +293,7 @@ static int cmd_run(void)
 	ok(vm_run(&v) == 0 && r->exit_reason == KVM_EXIT_HLT, "guest halts (exit %s)",
 	   exit_name(r->exit_reason));
 	ok(ioctl(v.vcpu, KVM_GET_REGS, &regs) == 0 &&
-		   regs.rip == CODE_GPA + (uint64_t)(guest_test_end - guest_test_start),
+	       regs.rip == CODE_GPA + (uint64_t)(guest_test_end - guest_test_start),
 	   "rip is just past hlt (%#llx)", (unsigned long long)regs.rip);
 	vm_close(&v);
 	return tap_done();
@@ -335,12 +336,18 @@ static int cmd_caps(void)
 		int cap;
 		const char *name;
 	} caps[] = {
-		{ KVM_CAP_IRQCHIP, "IRQCHIP" },	      { KVM_CAP_IRQ_ROUTING, "IRQ_ROUTING" },
-		{ KVM_CAP_IRQFD, "IRQFD" },	      { KVM_CAP_IOEVENTFD, "IOEVENTFD" },
-		{ KVM_CAP_USER_MEMORY, "USER_MEMORY" }, { KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
-		{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },   { KVM_CAP_SIGNAL_MSI, "SIGNAL_MSI" },
-		{ KVM_CAP_PIT2, "PIT2" },	      { KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
-		{ KVM_CAP_GET_TSC_KHZ, "GET_TSC_KHZ" }, { KVM_CAP_X2APIC_API, "X2APIC_API" },
+		{ KVM_CAP_IRQCHIP, "IRQCHIP" },
+		{ KVM_CAP_IRQ_ROUTING, "IRQ_ROUTING" },
+		{ KVM_CAP_IRQFD, "IRQFD" },
+		{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
+		{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
+		{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
+		{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
+		{ KVM_CAP_SIGNAL_MSI, "SIGNAL_MSI" },
+		{ KVM_CAP_PIT2, "PIT2" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
+		{ KVM_CAP_GET_TSC_KHZ, "GET_TSC_KHZ" },
+		{ KVM_CAP_X2APIC_API, "X2APIC_API" },
 	};
 	cleanup_close int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
@@ -366,9 +373,10 @@ int main(int argc, char **argv)
 		return cmd_probe();
 	if (!strcmp(cmd, "caps"))
 		return cmd_caps();
-	fprintf(stderr, "usage: kvm-selftest run|probe|caps\n"
-			"  run    TAP test: a 64-bit micro-guest reports through I/O, MMIO and hlt\n"
-			"  probe  time a ring-0 loop (tells hardware virtualization from emulation)\n"
-			"  caps   print what /dev/kvm offers\n");
+	fprintf(stderr,
+		"usage: kvm-selftest run|probe|caps\n"
+		"  run    TAP test: a 64-bit micro-guest reports through I/O, MMIO and hlt\n"
+		"  probe  time a ring-0 loop (tells hardware virtualization from emulation)\n"
+		"  caps   print what /dev/kvm offers\n");
 	return strcmp(cmd, "--help") && strcmp(cmd, "-h") ? 2 : 0;
 }

@@ -1,0 +1,41 @@
+/* virtio_devs.h - constructors of the virtio devices the builder attaches.
+ *
+ * Owns: the entry points vm.c calls to create each device model (rng,
+ * console, blk). A constructor returns a struct virtio_dev ready for a
+ * transport: ops, features, config size and queues are filled; the transport
+ * then sets signal_used/signal_config and drives ops on the event-loop
+ * thread. Destroy with d->ops->reset(d) then d->ops->destroy(d).
+ *
+ * Every device offers VIRTIO_F_INDIRECT_DESC and VIRTIO_F_EVENT_IDX in
+ * device_features (virtqueue.c implements both); the transport adds
+ * VIRTIO_F_VERSION_1. docs/virtio-devices.md lists features and limits. */
+#ifndef KVRUN_VMM_VIRTIO_DEVS_H
+#define KVRUN_VMM_VIRTIO_DEVS_H
+
+#include "err.h"
+#include "virtio.h"
+#include "vmm.h"
+
+/* Queue size every device offers (queue_max_size). */
+#define VIRTIO_DEV_QUEUE_SIZE 256
+
+/* Upper bound on virtio-blk request queues (VIRTIO_BLK_F_MQ). */
+#define VIRTIO_BLK_MAX_QUEUES 16
+
+/* virtio-rng: one request queue filled from getrandom(2). */
+int virtio_rng_create(struct vmm *vm, struct virtio_dev **out, struct kv_err *err);
+
+/* virtio-console: one port (hvc0) on the chardev cfg describes. */
+int virtio_console_create(struct vmm *vm, const struct vmm_chardev *cfg, struct virtio_dev **out,
+			  struct kv_err *err);
+
+/* The pty slave path of a console created on a VMM_CHR_PTY chardev, else NULL. */
+const char *virtio_console_pty_path(const struct virtio_dev *d);
+
+/* virtio-blk on a raw image file or block device; nqueues request queues
+ * (clamped to 1..VIRTIO_BLK_MAX_QUEUES; the builder passes the vCPU count).
+ * A missing or unusable disk fails with a message naming disk->path. */
+int virtio_blk_create(struct vmm *vm, const struct vmm_disk *disk, unsigned nqueues,
+		      struct virtio_dev **out, struct kv_err *err);
+
+#endif
