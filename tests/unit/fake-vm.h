@@ -13,7 +13,7 @@
 
 #include "irq.h"
 #include "layout.h"
-#include "pci.h"
+#include "pci/pci.h"
 #include "vm.h"
 
 static inline int fake_vm_init(struct vmm *vm, uint64_t mem_bytes)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "fake-vm.h"
-#include "msix.h"
+#include "pci/msix.h"
 
 #define NVEC	  4
 #define TABLE_OFF 0x0

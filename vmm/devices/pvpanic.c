@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pci.h"
+#include "pci/pci.h"
 #include "vm.h"
 
 #define PVPANIC_BAR_SIZE 0x1000

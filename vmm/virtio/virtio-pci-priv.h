@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 #include "irq.h"
-#include "msix.h"
-#include "pci.h"
+#include "pci/msix.h"
+#include "pci/pci.h"
 #include "virtio.h"
 
 /* Capability cfg_type values (virtio 1.2, 4.1.4). */
