@@ -23,30 +23,9 @@ static struct virtio_dev *d;
 static char dir[] = "/tmp/kvrun-vsock-XXXXXX";
 static char uds[128];
 
-/* A host client through CONNECT port: the guest's REQUEST is answered by
- * op; returns the client fd (after OK when op is RESPONSE) and fills f. */
 static int host_to_guest(uint32_t port, uint16_t op, struct vg_flow *f, const char *extra)
 {
-	struct vg_hdr hd;
-	char line[64], want[32];
-	int fd = host_connect(uds);
-
-	snprintf(line, sizeof(line), "CONNECT %u\n%s", port, extra ? extra : "");
-	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-		return -1;
-	if (vg_recv(&g, &hd, NULL, 0, 2000) != 0 || !vg_is(&hd, VG_REQUEST, NULL) ||
-	    hd.dst_cid != CID || hd.dst_port != port)
-		return -1;
-	*f = (struct vg_flow){ .gport = port, .hport = hd.src_port, .buf_alloc = 256 << 10 };
-	vg_flow_take(f, &hd);
-	vg_flow_send(&g, f, op, 0, NULL, 0);
-	if (op != VG_RESPONSE)
-		return fd;
-	snprintf(want, sizeof(want), "OK %u\n", hd.src_port);
-	if (host_read(fd, line, sizeof(line), 2000, true) != (ssize_t)strlen(want) ||
-	    memcmp(line, want, strlen(want)) != 0)
-		return -1;
-	return fd;
+	return vg_host_to_guest(&g, uds, port, op, f, extra);
 }
 
 static void create_and_handshake(void)

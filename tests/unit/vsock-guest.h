@@ -236,6 +236,28 @@ static inline bool vg_is(const struct vg_hdr *h, uint16_t op, const struct vg_fl
 	       (!f || (h->dst_port == f->gport && h->src_port == f->hport));
 }
 
+/* Take packets until none comes for ms, answering like a guest whose
+ * sockets are all closed: RST to anything but RST. Returns the count. */
+static inline unsigned vg_settle(struct vg *g, unsigned ms)
+{
+	struct vg_hdr hd, rst;
+	unsigned n = 0;
+
+	while (vg_recv(g, &hd, NULL, 0, ms) >= 0) {
+		n++;
+		if (hd.op == VG_RST)
+			continue;
+		rst = (struct vg_hdr){ .src_cid = g->cid,
+				       .dst_cid = VG_HOST_CID,
+				       .src_port = hd.dst_port,
+				       .dst_port = hd.src_port,
+				       .type = 1,
+				       .op = VG_RST };
+		vg_send(g, &rst, NULL);
+	}
+	return n;
+}
+
 /* ---- host side ---- */
 
 static inline int host_connect(const char *path)
@@ -305,6 +327,34 @@ static inline bool host_eof(int fd, unsigned ms)
 	if (poll(&p, 1, (int)ms) <= 0)
 		return false;
 	return read(fd, &c, 1) <= 0;
+}
+
+/* A host client on uds sends "CONNECT port\n" and extra; the guest answers
+ * its REQUEST with op. Returns the client fd (once it read "OK <port>\n"
+ * when op is RESPONSE) with f set up (guest buf_alloc 256 KiB), or -1. */
+static inline int vg_host_to_guest(struct vg *g, const char *uds, uint32_t port, uint16_t op,
+				   struct vg_flow *f, const char *extra)
+{
+	struct vg_hdr hd;
+	char line[64], want[32];
+	int fd = host_connect(uds);
+
+	snprintf(line, sizeof(line), "CONNECT %u\n%s", port, extra ? extra : "");
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		return -1;
+	if (vg_recv(g, &hd, NULL, 0, 2000) != 0 || hd.op != VG_REQUEST || hd.dst_cid != g->cid ||
+	    hd.dst_port != port)
+		return -1;
+	*f = (struct vg_flow){ .gport = port, .hport = hd.src_port, .buf_alloc = 256 << 10 };
+	vg_flow_take(f, &hd);
+	vg_flow_send(g, f, op, 0, NULL, 0);
+	if (op != VG_RESPONSE)
+		return fd;
+	snprintf(want, sizeof(want), "OK %u\n", hd.src_port);
+	if (host_read(fd, line, sizeof(line), 2000, true) != (ssize_t)strlen(want) ||
+	    memcmp(line, want, strlen(want)) != 0)
+		return -1;
+	return fd;
 }
 
 static inline void msleep(unsigned ms)
