@@ -71,7 +71,7 @@ static void on_timer(void *opaque, uint32_t events)
 			vsock_conn_reset(c);
 	}
 	if (vs->listen_paused && vs->listen_retry <= now)
-		vsock_host_resume(vs);
+		vsock_uds_resume(vs);
 	vsock_timer_update(vs);
 	vsock_run(vs);
 }
@@ -215,7 +215,7 @@ static void vsock_destroy(struct virtio_dev *d)
 	struct vsock *vs = d->priv;
 
 	vsock_close_all(vs);
-	vsock_host_unlisten(vs);
+	vsock_uds_unlisten(vs);
 	if (vs->timer_fd >= 0) {
 		(void)evloop_del(&d->vm->loop, vs->timer_fd);
 		(void)close(vs->timer_fd);
@@ -297,7 +297,7 @@ int virtio_vsock_create(struct vmm *vm, const struct vmm_vsock *cfg, struct virt
 		goto fail;
 	}
 	/* Last: from here on host clients may arrive (on the loop thread). */
-	r = vsock_host_listen(vs, err);
+	r = vsock_uds_listen(vs, err);
 	if (r < 0)
 		goto fail;
 	*out = &vs->dev;

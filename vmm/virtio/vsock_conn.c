@@ -293,7 +293,7 @@ void vsock_handle_pkt(struct vsock *vs, const struct vsock_hdr *h, const struct 
 
 	if (!c) {
 		if (h->op == VSOCK_OP_REQUEST)
-			vsock_host_connect(vs, h);
+			vsock_uds_connect(vs, h);
 		else
 			vsock_rst_reply(vs, h);
 		return;

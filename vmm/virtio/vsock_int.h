@@ -5,9 +5,10 @@
  * parts: vsock.c (device model, tx queue, timers), vsock_pkt.c (packet
  * header codec and validation), vsock_conn.c (connection table and the
  * state machine driven by guest packets), vsock_rx.c (the rx queue pump:
- * control packets and host data into guest buffers, credit respected) and
- * vsock_host.c (the hybrid host side: Unix listener, CONNECT lines, host
- * sockets). Everything runs on the event-loop thread; config reads only see
+ * control packets and host data into guest buffers, credit respected),
+ * vsock_host.c (guest bytes to host sockets, what the loop watches) and
+ * vsock_uds.c (the hybrid convention: the listener, CONNECT lines, and
+ * connecting to "<uds_path>_<port>"). Everything runs on the event-loop thread; config reads only see
  * the constant guest CID. docs/vsock.md describes the behaviour. */
 #ifndef KVRUN_VMM_VIRTIO_VSOCK_INT_H
 #define KVRUN_VMM_VIRTIO_VSOCK_INT_H
@@ -138,8 +139,9 @@ struct vsock {
 	uint8_t config[8];
 	char *uds_path;
 	int listen_fd;
-	bool listen_paused;    /* accept failed for want of fds: retry later */
-	uint64_t listen_retry; /* CLOCK_MONOTONIC ns of that retry */
+	uint64_t listen_dev, listen_ino; /* the socket file we bound */
+	bool listen_paused;		 /* accept failed for want of fds: retry later */
+	uint64_t listen_retry;		 /* CLOCK_MONOTONIC ns of that retry */
 	int timer_fd;
 	bool active;	 /* rx and tx started and not broken */
 	bool rx_starved; /* the rx ring was empty: wait for the guest's kick */
@@ -210,21 +212,28 @@ void vsock_close_all(struct vsock *vs);
 
 void vsock_rx_pump(struct vsock *vs);
 
-/* ---- vsock_host.c: the hybrid host side ---- */
+/* ---- vsock_host.c: relaying to host sockets ---- */
 
-int vsock_host_listen(struct vsock *vs, struct kv_err *err);
-void vsock_host_unlisten(struct vsock *vs);
-/* A guest REQUEST for a flow without a connection: connect <uds_path>_P. */
-void vsock_host_connect(struct vsock *vs, const struct vsock_hdr *h);
 /* Update what the event loop watches on c->fd. */
 void vsock_host_watch(struct vsock_conn *c);
 /* Write pending host-bound bytes; once all are written apply the guest's
  * SHUTDOWN (SEND: shutdown(SHUT_WR); both: reset with RST). Never frees c. */
 void vsock_host_flush(struct vsock_conn *c);
-/* Accept again after a pause (vsock_conn_free, timer). */
-void vsock_host_resume(struct vsock *vs);
 /* Relay guest payload to the host socket, buffering what does not fit. */
 void vsock_host_write(struct vsock_conn *c, const struct iovec *iov, unsigned n, uint32_t len);
+
+/* ---- vsock_uds.c: the Unix socket endpoints ---- */
+
+int vsock_uds_listen(struct vsock *vs, struct kv_err *err);
+void vsock_uds_unlisten(struct vsock *vs);
+/* Accept again after a pause (out of fds); called from the timer. */
+void vsock_uds_resume(struct vsock *vs);
+/* A host client's socket is readable while its CONNECT line is incomplete.
+ * Frees c on a bad line, EOF, or when the device is not active. */
+void vsock_uds_handshake(struct vsock_conn *c);
+/* A guest REQUEST for a flow without a connection: connect <uds_path>_P,
+ * or answer RST. */
+void vsock_uds_connect(struct vsock *vs, const struct vsock_hdr *h);
 
 /* ---- vsock.c ---- */
 
