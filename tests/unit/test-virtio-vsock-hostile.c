@@ -224,15 +224,16 @@ static void bad_chains(int lfd)
 
 	vg_post_rx(&g, 64);
 	int fd = open_flow(&f, 3000, lfd);
-	int cl = host_connect(uds);
+	struct vg_flow hf;
+	int cl = vg_host_to_guest(&g, uds, 77, VG_RESPONSE, &hf, NULL);
 	vg_encode(&hh, raw);
 	struct h_seg bad = { h.vm.mem.size + 4096, 44, false };
 	h_chain(&h, VG_TXQ, &bad, 1, false);
 	h_kick(&h, VG_TXQ);
 	ok((d->status & VIRTIO_STATUS_NEEDS_RESET) && h.config_irqs == 1,
 	   "tx descriptor past guest RAM: NEEDS_RESET");
-	ok(fd >= 0 && host_eof(fd, 2000) && host_eof(cl, 2000),
-	   "the broken device closed its host connections");
+	ok(fd >= 0 && cl >= 0 && host_eof(fd, 2000) && host_eof(cl, 2000),
+	   "the broken device closed its host connections, both directions");
 	close(fd);
 	close(cl);
 	h_reset(&h);

@@ -42,7 +42,7 @@ static void create_and_handshake(void)
 	   "create: device 19, three queues, 8-byte config (%s)", err.msg);
 	d->ops->config_read(d, 0, cfgspace, 8);
 	ok(vg_get(cfgspace, 8) == CID, "config space holds the guest CID, little-endian");
-	virtio_vsock_set_timeouts(d, 300, 300);
+	virtio_vsock_set_timeouts(d, 300, 1000);
 	ok(vg_attach(&g, &h, d, CID) == 0, "activate");
 	vg_post_rx(&g, 64);
 
@@ -202,8 +202,8 @@ static void close_timeout(void)
 	ok(fd >= 0 && vg_recv(&g, &hd, NULL, 0, 2000) == 0 && vg_is(&hd, VG_SHUTDOWN, &f) &&
 	       hd.flags == 3,
 	   "client close: SHUTDOWN(both)");
-	ok(vg_recv(&g, &hd, NULL, 0, 150) == -1, "the guest stays silent...");
-	ok(vg_recv(&g, &hd, NULL, 0, 2000) == 0 && vg_is(&hd, VG_RST, &f),
+	ok(vg_recv(&g, &hd, NULL, 0, 300) == -1, "the guest stays silent...");
+	ok(vg_recv(&g, &hd, NULL, 0, 3000) == 0 && vg_is(&hd, VG_RST, &f),
 	   "... and gets an RST at the close deadline");
 
 	fd = host_connect(uds);

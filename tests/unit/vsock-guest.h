@@ -137,18 +137,26 @@ static inline void vg_post_rx(struct vg *g, unsigned n)
 	h_kick(g->h, VG_RXQ);
 }
 
+static inline uint64_t vg_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* The next packet the device put in an rx buffer, within ms: its payload
  * length (copied to data, at most cap bytes), or -1. */
 static inline int vg_recv(struct vg *g, struct vg_hdr *hdr, void *data, size_t cap, unsigned ms)
 {
 	uint32_t id, len;
+	uint64_t end = vg_ms() + ms;
 
-	for (unsigned t = 0;; t++) {
+	for (;;) {
 		if (vqd_take_used(&g->h->drv[VG_RXQ], &id, &len))
 			break;
-		if (t >= ms)
+		if (vg_ms() >= end)
 			return -1;
-		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+		nanosleep(&(struct timespec){ .tv_nsec = 200000 }, NULL);
 	}
 	g->rx_out--;
 	if (id >= VG_QSIZE || len < VG_HDR || len > VG_RXBUF)
@@ -234,6 +242,22 @@ static inline bool vg_is(const struct vg_hdr *h, uint16_t op, const struct vg_fl
 {
 	return h->op == op && h->src_cid == VG_HOST_CID && h->type == 1 &&
 	       (!f || (h->dst_port == f->gport && h->src_port == f->hport));
+}
+
+/* Wait up to ms for op on flow f; the flow's other packets (a late
+ * CREDIT_UPDATE, say) are accounted and skipped, other flows' too. */
+static inline bool vg_wait(struct vg *g, struct vg_flow *f, uint16_t op, unsigned ms)
+{
+	struct vg_hdr hd;
+
+	while (vg_recv(g, &hd, NULL, 0, ms) >= 0) {
+		if (!vg_is(&hd, hd.op, f))
+			continue;
+		vg_flow_take(f, &hd);
+		if (hd.op == op)
+			return true;
+	}
+	return false;
 }
 
 /* Take packets until none comes for ms, answering like a guest whose
