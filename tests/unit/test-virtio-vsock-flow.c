@@ -11,6 +11,7 @@
 #include "tap.h"
 #include "virtio_devs.h"
 #include "vsock-guest.h"
+#include "vsock_int.h" /* virtio_vsock_set_timeouts */
 
 #include <pthread.h>
 #include <signal.h>
@@ -213,6 +214,46 @@ static void guest_to_host_big(int lfd)
 	vg_settle(&g, 100);
 }
 
+/* The guest closes while bytes still wait for the host: they are written
+ * first, then the RST; a host that never reads gets cut off at the close
+ * deadline. */
+static void close_with_pending(int lfd)
+{
+	struct vg_flow f;
+	struct vg_hdr hd;
+	uint32_t sent = 0;
+	pthread_t t;
+	static char sink[1 << 16];
+
+	int fd = guest_to_host_flow(&f, 31000, 7000, lfd);
+	struct pump r = { .fd = fd, .n = SLOW, .seed = 5 };
+	pthread_create(&t, NULL, reader, &r);
+	bool stalled = !guest_send(&f, SLOW, 5, &sent, 200);
+	vg_flow_send(&g, &f, VG_SHUTDOWN, 3, NULL, 0);
+	ok(stalled && vg_recv(&g, &hd, NULL, 0, 100) == -1,
+	   "guest closes with bytes the host has not read: no RST yet");
+	__atomic_store_n(&r.start, true, __ATOMIC_RELEASE);
+	ok(vg_wait(&g, &f, VG_RST, 2000), "the host reads them: then the RST");
+	pthread_join(t, NULL);
+	ok(r.done == sent && !r.bad, "all %u bytes written before the host socket closed", r.done);
+	close(fd);
+
+	fd = guest_to_host_flow(&f, 31001, 7000, lfd);
+	sent = 0;
+	stalled = !guest_send(&f, SLOW, 6, &sent, 200);
+	vg_flow_send(&g, &f, VG_SHUTDOWN, 3, NULL, 0);
+	uint64_t t0 = vg_ms();
+	bool rst = vg_wait(&g, &f, VG_RST, 3000);
+	unsigned waited = (unsigned)(vg_ms() - t0);
+	ok(stalled && rst && waited >= 400,
+	   "a host that never reads: RST at the close deadline (%u ms)", waited);
+	ssize_t n;
+	while ((n = host_read(fd, sink, sizeof(sink), 2000, false)) > 0)
+		;
+	ok(n == 0, "its socket was closed");
+	close(fd);
+}
+
 static void no_rx_buffers(void)
 {
 	struct vg_flow f;
@@ -355,7 +396,7 @@ int main(void)
 {
 	char path[160];
 
-	tap_plan(25);
+	tap_plan(31);
 	signal(SIGPIPE, SIG_IGN);
 	if (!ok(h_init(&h, 32) == 0 && mkdtemp(dir), "harness and temp dir"))
 		return tap_done();
@@ -364,12 +405,14 @@ int main(void)
 	struct vmm_vsock cfg = { .guest_cid = CID, .uds_path = uds };
 	struct kv_err err = { 0 };
 	int lfd = host_listen(path);
-	if (!ok(lfd >= 0 && virtio_vsock_create(&h.vm, &cfg, &d, &err) == 0 &&
-		    vg_attach(&g, &h, d, CID) == 0,
-		"device up (%s)", err.msg))
+	if (!ok(lfd >= 0 && virtio_vsock_create(&h.vm, &cfg, &d, &err) == 0, "device (%s)",
+		err.msg))
 		return tap_done();
+	virtio_vsock_set_timeouts(d, 0, 500);
+	ok(vg_attach(&g, &h, d, CID) == 0, "activate");
 	host_to_guest_big();
 	guest_to_host_big(lfd);
+	close_with_pending(lfd);
 	no_rx_buffers();
 	many_streams(lfd);
 	limit(lfd);
