@@ -35,7 +35,8 @@ static int unix_socket(void)
 	return socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 }
 
-/* "CONNECT <port>\n" with a decimal port below VMADDR_PORT_ANY. */
+/* "CONNECT <port>" (the newline already cut, no NUL inside) with a decimal
+ * port below VMADDR_PORT_ANY. */
 static int parse_connect(const char *line, uint32_t *port)
 {
 	uint64_t v;
@@ -98,7 +99,8 @@ void vsock_uds_handshake(struct vsock_conn *c)
 		return;
 	}
 	c->line[c->line_len - 1] = '\0';
-	if (parse_connect(c->line, &port) < 0 || !c->vs->active) {
+	if (strlen(c->line) != c->line_len - 1U || parse_connect(c->line, &port) < 0 ||
+	    !c->vs->active) {
 		vsock_conn_free(c);
 		return;
 	}
