@@ -178,11 +178,17 @@ static void bad_lines(void)
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		int fd = host_connect(uds);
 		size_t n = strlen(lines[i]);
-		ok(fd >= 0 && write(fd, lines[i], n) == (ssize_t)n && host_eof(fd, 2000),
-		   "bad CONNECT line %zu closes the client", i);
+		ok(fd >= 0 && write(fd, lines[i], n) == (ssize_t)n && host_eof(fd, 2000) &&
+		       vg_recv(&g, &hd, NULL, 0, 0) == -1,
+		   "bad CONNECT line %zu closes the client, no REQUEST", i);
 		close(fd);
 	}
 	int fd = host_connect(uds);
+	ok(write(fd, "CONNECT 5\0junk\n", 15) == 15 && host_eof(fd, 2000) &&
+	       vg_recv(&g, &hd, NULL, 0, 0) == -1,
+	   "a NUL inside the line closes the client, no REQUEST");
+	close(fd);
+	fd = host_connect(uds);
 	ok(write(fd, "CONNECT 7", 9) == 9 && host_eof(fd, 2000),
 	   "a line without its newline is closed at the deadline");
 	close(fd);
@@ -249,7 +255,7 @@ static void reset_closes_all(void)
 
 int main(void)
 {
-	tap_plan(53);
+	tap_plan(54);
 	if (!ok(h_init(&h, 32) == 0 && mkdtemp(dir), "harness and temp dir"))
 		return tap_done();
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
