@@ -253,9 +253,79 @@ static void reset_closes_all(void)
 	unlink(path);
 }
 
+/* Chains laid out the other ways a driver may: rx buffers as a 44-byte
+ * header descriptor plus a payload descriptor (older Linux), tx headers
+ * split across descriptors, header and payload in one descriptor, and
+ * indirect tables. */
+static void layouts(void)
+{
+	struct vqd *rx = &h.drv[VG_RXQ];
+	struct vg_hdr hd;
+	uint32_t id, len;
+	char path[160], buf[16];
+
+	h_reset(&h);
+	vg_attach(&g, &h, d, CID); /* carves vg's buffers: allocate after it */
+	uint64_t hdr1 = h_alloc(&h, 64), pay1 = h_alloc(&h, 4096);
+	uint64_t hdr2 = h_alloc(&h, 64), pay2 = h_alloc(&h, 4096);
+	snprintf(path, sizeof(path), "%s_5005", uds);
+	int lfd = host_listen(path);
+	vqd_desc(rx, 0, hdr1, VG_HDR, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
+	vqd_desc(rx, 1, pay1, 4096, VIRTQ_DESC_F_WRITE, 0);
+	vqd_publish(rx, 0);
+	vqd_desc(rx, 2, hdr2, VG_HDR, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 3);
+	vqd_desc(rx, 3, pay2, 4096, VIRTQ_DESC_F_WRITE, 0);
+	vqd_publish(rx, 2);
+	h_kick(&h, VG_RXQ);
+	struct vg_flow f = { .gport = 777, .hport = 5005, .buf_alloc = 4096 };
+	vg_flow_send(&g, &f, VG_REQUEST, 0, NULL, 0);
+	int fd = host_accept(lfd, 2000);
+	bool got = h_wait_used(&h, VG_RXQ, 1, 2000) && vqd_take_used(rx, &id, &len);
+	vg_decode(h_hva(&h, hdr1, VG_HDR), &hd);
+	ok(fd >= 0 && got && id == 0 && len == VG_HDR && vg_is(&hd, VG_RESPONSE, &f),
+	   "RESPONSE in a header+payload rx chain");
+	ok(write(fd, "xyz", 3) == 3 && h_wait_used(&h, VG_RXQ, 2, 2000) &&
+	       vqd_take_used(rx, &id, &len) && id == 2 && len == VG_HDR + 3,
+	   "host bytes in the second chain");
+	vg_decode(h_hva(&h, hdr2, VG_HDR), &hd);
+	ok(vg_is(&hd, VG_RW, &f) && hd.len == 3 && memcmp(h_hva(&h, pay2, 3), "xyz", 3) == 0,
+	   "... header in the first descriptor, payload in the second");
+
+	/* tx: one buffer laid out as hdr | payload, cut at odd places. */
+	uint64_t t = h_alloc(&h, 64);
+	uint8_t *p = h_hva(&h, t, 64);
+	struct vg_hdr rw = { .src_cid = CID,
+			     .dst_cid = 2,
+			     .src_port = 777,
+			     .dst_port = 5005,
+			     .len = 6,
+			     .type = 1,
+			     .op = VG_RW,
+			     .buf_alloc = 4096 };
+	vg_encode(&rw, p);
+	memcpy(p + VG_HDR, "abcdef", 6);
+	struct h_seg one[1] = { { t, VG_HDR + 6, false } };
+	struct h_seg three[3] = { { t, 10, false }, { t + 10, 40, false }, { t + 50, 0, false } };
+	h_chain(&h, VG_TXQ, one, 1, false);
+	h_kick(&h, VG_TXQ);
+	ok(host_read(fd, buf, 6, 2000, false) == 6 && memcmp(buf, "abcdef", 6) == 0,
+	   "tx header and payload in one descriptor");
+	h_chain(&h, VG_TXQ, three, 3, false);
+	h_kick(&h, VG_TXQ);
+	ok(host_read(fd, buf, 6, 2000, false) == 6 && memcmp(buf, "abcdef", 6) == 0,
+	   "tx header split 10 + 34, payload after it in the same descriptor, an empty one");
+	h_chain(&h, VG_TXQ, three, 2, true);
+	h_kick(&h, VG_TXQ);
+	ok(host_read(fd, buf, 6, 2000, false) == 6 && memcmp(buf, "abcdef", 6) == 0,
+	   "the same through an indirect table");
+	close(fd);
+	close(lfd);
+	unlink(path);
+}
+
 int main(void)
 {
-	tap_plan(54);
+	tap_plan(60);
 	if (!ok(h_init(&h, 32) == 0 && mkdtemp(dir), "harness and temp dir"))
 		return tap_done();
 	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
@@ -265,6 +335,7 @@ int main(void)
 	bad_lines();
 	close_timeout();
 	reset_closes_all();
+	layouts();
 	vg_destroy(&h, d);
 	ok(access(uds, F_OK) < 0, "destroy removes the socket file");
 	rmdir(dir);
