@@ -30,6 +30,15 @@ struct vmm_disk {
 	bool readonly;
 };
 
+/* virtio-vsock with a hybrid host side: host programs reach guest ports through
+ * the Unix socket uds_path ("CONNECT <port>\n"), and a guest connecting to
+ * host (CID 2) port P reaches the Unix socket "<uds_path>_P". See
+ * docs/vsock.md. No device when guest_cid is 0. */
+struct vmm_vsock {
+	uint64_t guest_cid;   /* 3 .. 0xfffffffe */
+	const char *uds_path; /* created at vmm_create, removed at vmm_destroy */
+};
+
 struct vmm_config {
 	const char *kernel;  /* bzImage or ELF vmlinux */
 	const char *initrd;  /* optional */
@@ -42,6 +51,7 @@ struct vmm_config {
 	struct vmm_chardev console; /* virtio-console (hvc0) */
 	struct vmm_chardev serial;  /* 8250 UART on COM1 (ttyS0) */
 	bool rng;		    /* virtio-rng */
+	struct vmm_vsock vsock;	    /* virtio-vsock when vsock.guest_cid != 0 */
 };
 
 /* Why a VM stopped. `kvrun vm` maps each to a documented exit status. */

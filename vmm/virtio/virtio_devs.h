@@ -38,4 +38,11 @@ const char *virtio_console_pty_path(const struct virtio_dev *d);
 int virtio_blk_create(struct vmm *vm, const struct vmm_disk *disk, unsigned nqueues,
 		      struct virtio_dev **out, struct kv_err *err);
 
+/* virtio-vsock (hybrid host side, docs/vsock.md): listens on cfg->uds_path
+ * at once, so a path in use by a live socket fails here with -EADDRINUSE (a
+ * stale socket file is replaced). destroy closes every relay and removes
+ * the socket file. */
+int virtio_vsock_create(struct vmm *vm, const struct vmm_vsock *cfg, struct virtio_dev **out,
+			struct kv_err *err);
+
 #endif
