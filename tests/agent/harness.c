@@ -65,6 +65,7 @@ bool agent_h_alive(struct agent_h *h)
 	if (h->pid <= 0)
 		return false;
 	if (waitpid(h->pid, &st, WNOHANG) == h->pid) {
+		h->status = st;
 		h->pid = -1;
 		return false;
 	}
@@ -73,7 +74,7 @@ bool agent_h_alive(struct agent_h *h)
 
 int agent_h_stop(struct agent_h *h)
 {
-	int st = -1;
+	int st = h->status;
 	char cmd[160];
 
 	if (h->pid > 0) {

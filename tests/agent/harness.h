@@ -16,6 +16,7 @@
 
 struct agent_h {
 	pid_t pid;
+	int status; /* wait status once reaped (pid is then -1) */
 	char dir[64];
 	char log[96];
 	struct agent_dialer d;
@@ -24,7 +25,8 @@ struct agent_h {
 /* Start agent_path; returns 0 when both sockets are there. */
 int agent_h_start(struct agent_h *h, const char *agent_path);
 bool agent_h_alive(struct agent_h *h);
-/* SIGTERM and reap; returns the wait status (0: clean exit). */
+/* SIGTERM and reap (unless it already exited); returns the wait status
+ * (0: clean exit). */
 int agent_h_stop(struct agent_h *h);
 /* Print the agent's log as TAP diagnostics. */
 void agent_h_dump_log(const struct agent_h *h);
