@@ -26,16 +26,19 @@
 #define MODULE_INIT_COMPRESSED_FILE 4
 #endif
 
-static int load_one(const char *dir, const struct modlist_entry *e)
+/* *what says which step failed: "open" or "finit_module". */
+static int load_one(const char *dir, const struct modlist_entry *e, const char **what)
 {
 	char path[4096];
 	int n = e->path[0] == '/' ? snprintf(path, sizeof(path), "%s", e->path)
 				  : snprintf(path, sizeof(path), "%s/%s", dir, e->path);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
+	*what = "open";
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	*what = "finit_module";
 	int flags = e->compressed ? MODULE_INIT_COMPRESSED_FILE : 0;
 	if (syscall(SYS_finit_module, fd, e->params, flags) < 0)
 		return errno == EEXIST ? 0 : -errno;
@@ -90,11 +93,18 @@ void modules_load(const char *list)
 	struct modlist_entry e;
 	unsigned loaded = 0, failed = 0;
 	while (modlist_next(&cursor, &e)) {
-		int r = load_one(dir, &e);
+		const char *what = "";
+		int r = load_one(dir, &e, &what);
 		if (r < 0) {
+			bool finit = !strcmp(what, "finit_module");
 			failed++;
-			alog("module %s%s%s: %s", e.path[0] == '/' ? "" : dir,
-			     e.path[0] == '/' ? "" : "/", e.path, strerror(-r));
+			/* finit_module's ENOENT is an unknown symbol, not a missing file. */
+			alog("module %s%s%s: %s: %s%s", e.path[0] == '/' ? "" : dir,
+			     e.path[0] == '/' ? "" : "/", e.path, what, strerror(-r),
+			     finit && r == -ENOENT
+				 ? " (unknown symbol: a module it needs is missing from the "
+				   "list or comes after it)"
+				 : "");
 		} else {
 			loaded++;
 		}
