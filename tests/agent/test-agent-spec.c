@@ -323,6 +323,30 @@ static void test_container(const char *agent, bool root)
 	status = agent_h_stop(&h);
 	ok(r == 0 && stopped && status == 0,
 	   "SHUTDOWN is answered, then the agent stops (exits 0: 0x%x)", status);
+
+	/* What `kvrun vm --exec` does: one call, the VM powers off after. */
+	struct agent_run_opts ro = AGENT_RUN_OPTS_DEFAULT;
+	struct run_result res;
+	char *cmd[] = { "sh", "-c", "cat; echo bye >&2; exit 5", NULL };
+	ro.poweroff = true;
+	if (agent_h_start(&h, agent) < 0) {
+		ok(0, "run-command agent");
+		return;
+	}
+	run_cmd(&h.d, cmd, "in\n", 3, &ro, &res);
+	stopped = false;
+	for (int i = 0; i < 300 && !stopped; i++) {
+		stopped = !agent_h_alive(&h);
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	status = agent_h_stop(&h);
+	ok(res.status == 5 && !strcmp(res.out, "in\n") && !strcmp(res.err, "bye\n") && stopped &&
+	       status == 0,
+	   "agent_run_command with poweroff: status 5, stdio forwarded, then the agent stops "
+	   "(%d %s)",
+	   res.status, res.e.msg);
+	run_result_free(&res);
 }
 
 int main(int argc, char **argv)
@@ -334,7 +358,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(24);
+	tap_plan(25);
 	if (!ok(agent_h_start(&H, argv[1]) == 0, "agent starts")) {
 		agent_h_dump_log(&H);
 		return tap_done();
