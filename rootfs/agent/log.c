@@ -19,15 +19,19 @@
 #define LOG_PREFIX "kvrun-agent: "
 
 static int log_fd = STDERR_FILENO;
+static bool log_console; /* log_fd is our own /dev/console */
 static bool log_verbose;
 
+/* Once it succeeds, later calls keep the fd they have. */
 void log_open(bool console)
 {
-	if (!console)
+	if (!console || log_console)
 		return;
 	int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
-	if (fd >= 0)
+	if (fd >= 0) {
 		log_fd = fd;
+		log_console = true;
+	}
 }
 
 void log_set_verbose(bool v)
@@ -80,7 +84,7 @@ void agent_fatal(struct agent *a, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!a || !a->init_mode) {
+	if (a ? !a->init_mode : getpid() != 1) {
 		alog("fatal: %s", msg);
 		exit(1);
 	}

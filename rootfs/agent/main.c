@@ -75,9 +75,13 @@ static int parse_args(int argc, char **argv, struct options *o, bool pid1)
 			o->verbose = true;
 			break;
 		case 'h':
+			if (pid1)
+				break; /* PID 1 must not exit */
 			usage(stdout);
 			exit(0);
 		case 'V':
+			if (pid1)
+				break;
 			printf("%s (KVAP %u.%u)\n", AGENT_SOFTWARE, KVAP_VERSION_MAJOR,
 			       KVAP_VERSION_MINOR);
 			exit(0);
@@ -208,8 +212,9 @@ int main(int argc, char **argv)
 	log_set_verbose(o.verbose || (v && *v && strcmp(v, "0") != 0));
 	a->init_mode = pid1 && !o.no_init;
 	if (a->init_mode) {
+		log_open(true); /* the initramfs's /dev/console node, if it has one */
 		init_mounts();
-		log_open(true);
+		log_open(true); /* devtmpfs's, if that failed */
 		init_stdio();
 		modules_load(o.modules);
 		init_loopback();
