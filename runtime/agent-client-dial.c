@@ -121,7 +121,8 @@ static int hybrid_once(const struct agent_dialer *d, uint32_t port, struct kv_er
 	int n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
 	if ((r = write_full(fd, line, (size_t)n)) < 0)
 		return kv_errno(err, r, "sending CONNECT to %s", d->path);
-	if ((r = read_line(fd, line, sizeof(line), d->io_timeout_ms, err)) < 0)
+	int io_ms = d->io_timeout_ms ? d->io_timeout_ms : AGENT_IO_TIMEOUT_MS;
+	if ((r = read_line(fd, line, sizeof(line), io_ms < 0 ? INT32_MAX : io_ms, err)) < 0)
 		return r;
 	if (strncmp(line, "OK ", 3) != 0)
 		return kv_errf(err, -EPROTO, "%s answered CONNECT %u with '%.40s'", d->path, port,

@@ -85,6 +85,8 @@ static int attach_one(struct agent_proc *p, uint32_t kind, struct kv_err *err)
 	size_t len;
 	int r;
 
+	int io_ms = d->io_timeout_ms ? d->io_timeout_ms : AGENT_IO_TIMEOUT_MS;
+
 	memcpy(h.token, p->token, sizeof(h.token));
 	cleanup_close int fd = agent_dial(d, KVAP_PORT_STREAM, err);
 	if (fd < 0)
@@ -93,14 +95,14 @@ static int attach_one(struct agent_proc *p, uint32_t kind, struct kv_err *err)
 		return r;
 	if ((r = write_full(fd, buf, len)) < 0)
 		return kv_errno(err, r, "sending STREAM_HELLO");
-	if ((r = read_exact(fd, hdr, sizeof(hdr), d->io_timeout_ms)) < 0)
+	if ((r = read_exact(fd, hdr, sizeof(hdr), io_ms)) < 0)
 		return kv_errno(err, r, "stream %u: reading the agent's answer", kind);
 	if ((r = kvap_hdr_decode(hdr, &hh, err)) < 0)
 		return r;
 	if (hh.len > 8192)
 		return kv_errf(err, -EPROTO, "stream %u: oversized answer", kind);
 	uint8_t payload[8192];
-	if ((r = read_exact(fd, payload, hh.len, d->io_timeout_ms)) < 0)
+	if ((r = read_exact(fd, payload, hh.len, io_ms)) < 0)
 		return kv_errno(err, r, "stream %u: reading the agent's answer", kind);
 	if (hh.type == KVAP_MSG_ERROR) {
 		struct kvap_error e;
@@ -306,11 +308,12 @@ int agent_proc_forward(struct agent_proc *p, int in_fd, int out_fd, int err_fd,
 			return kv_errno(err, -errno, "poll");
 		}
 		if (i_ctl >= 0 && pfd[i_ctl].revents) {
-			r = agent_client_wait_recv(p->c, wait_id, 0, st, err);
+			struct kv_err werr = { 0 };
+			r = agent_client_wait_recv(p->c, wait_id, 0, st, &werr);
 			if (r == 0)
 				have_status = true;
-			else if (r != -ETIMEDOUT)
-				return r;
+			else if (r != -ETIMEDOUT) /* -ETIMEDOUT: only part of a frame yet */
+				return kv_errf(err, r, "%s", werr.msg);
 		}
 		for (int i = 0; i < 2; i++)
 			if (i_out[i] >= 0 && pfd[i_out[i]].revents)

@@ -287,6 +287,8 @@ int agent_client_connect(const struct agent_dialer *d, struct agent_client **out
 		return kv_errf(err, -ENOMEM, "out of memory");
 	}
 	c->d = *d;
+	if (!c->d.io_timeout_ms)
+		c->d.io_timeout_ms = AGENT_IO_TIMEOUT_MS;
 	kvap_reader_init(&c->rd);
 	c->fd = agent_dial(d, KVAP_PORT_CONTROL, err);
 	if (c->fd < 0) {
