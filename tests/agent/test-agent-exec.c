@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -361,6 +362,27 @@ static void test_missing_program(void)
 	run_result_free(&r);
 }
 
+/* kvrun-agent-run, the command line over agent_run_command(). */
+static void test_tool(const char *tool)
+{
+	int out = memfd_with(NULL, 0), st = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		dup2(out, 1);
+		execl(tool, tool, "--unix", H.dir, "-e", "X=tool", "--", "sh", "-c",
+		      "echo $X; exit 9", (char *)NULL);
+		_exit(126);
+	}
+	waitpid(pid, &st, 0);
+	size_t n;
+	char *got = memfd_read(out, &n);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 9 && !strcmp(got, "tool\n"),
+	   "kvrun-agent-run --unix DIR -- CMD: output and exit status 9 (0x%x, %s)", st, show(got));
+	free(got);
+	close(out);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -368,7 +390,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(24);
+	tap_plan(25);
 	if (!ok(agent_h_start(&H, argv[1]) == 0, "agent starts with --listen-unix %s", H.dir)) {
 		agent_h_dump_log(&H);
 		return tap_done();
@@ -383,6 +405,10 @@ int main(int argc, char **argv)
 	slow_reader(100u << 10, 3000, "100 KiB waits in the guest");
 	slow_reader(3u << 20, 500, "3 MiB with the host away for a while");
 	test_missing_program();
+	if (argc > 2)
+		test_tool(argv[2]);
+	else
+		ok(1, "kvrun-agent-run # SKIP no path given");
 	ok(agent_h_alive(&H), "the agent is still running");
 	int st = agent_h_stop(&H);
 	ok(st == 0, "the agent stops cleanly on SIGTERM, no leaks (status 0x%x)", st);
