@@ -349,6 +349,70 @@ static void test_container(const char *agent, bool root)
 	run_result_free(&res);
 }
 
+/* CREATE's mounts and read-only root, MOUNT_FS: inside the --no-init
+ * agent's own mount namespace (root only), so the host is never touched. */
+static void test_mounts(const char *agent, bool root)
+{
+	struct agent_h h;
+	struct agent_client *c;
+	struct agent_proc *p;
+	struct kv_err err = { 0 };
+	struct kvap_exit st;
+	char dest[128], script[512];
+
+	if (!root) {
+		ok(1, "mounts and a read-only root # SKIP not root");
+		ok(1, "MOUNT_FS # SKIP not root");
+		return;
+	}
+	if (agent_h_start(&h, agent) < 0 || agent_client_connect(&h.d, &c, &err) < 0) {
+		ok(0, "mount agent: %s", err.msg);
+		return;
+	}
+	snprintf(dest, sizeof(dest), "%s/mnt", h.dir);
+	snprintf(script, sizeof(script),
+		 "touch %s/written && ! touch /kvrun-ro-probe 2>/dev/null && "
+		 "grep -c ' %s tmpfs .*nosuid' /proc/self/mounts",
+		 dest, dest);
+	char *argv[] = { "sh", "-c", script, NULL };
+	char *opts[] = { "nosuid", "size=1m", "mode=755" };
+	struct kvap_mount m = { .source = "tmpfs",
+				.destination = dest,
+				.type = "tmpfs",
+				.options = opts,
+				.n_options = 3 };
+	struct kvap_create spec = { .container_id = "ro",
+				    .rootfs_type = KVAP_ROOTFS_INITRAMFS,
+				    .readonly_rootfs = true,
+				    .mounts = &m,
+				    .n_mounts = 1,
+				    .process = { .args = argv, .n_args = 3 } };
+	int r = agent_proc_create_start(c, &spec, KVAP_STREAM_BIT(KVAP_STREAM_STDOUT), &p, &err);
+	char *out = NULL;
+	if (r == 0) {
+		int o = memfd_with(NULL, 0);
+		size_t n;
+		r = agent_proc_forward(p, -1, o, -1, &st, &err);
+		out = memfd_read(o, &n);
+		close(o);
+		agent_proc_free(p);
+	}
+	ok(r == 0 && st.exit_code == 0 && out && !strcmp(out, "1\n") &&
+	       access("/kvrun-ro-probe", F_OK) != 0,
+	   "CREATE: a tmpfs mount with its options, and a read-only root (%d %s %s)", r, show(out),
+	   err.msg);
+	unlink("/kvrun-ro-probe");
+	free(out);
+
+	struct kvap_mount_fs mfs = { .tag = "no-such-kvrun-tag", .mount_point = dest };
+	union kvap_body reply;
+	r = agent_client_call(c, KVAP_MSG_MOUNT_FS, &mfs, &reply, &err);
+	ok(r < 0 && strstr(err.msg, "no-such-kvrun-tag") && strstr(err.msg, "virtiofs"),
+	   "MOUNT_FS of a tag that does not exist: an ERROR naming it (%d: %s)", r, err.msg);
+	agent_client_free(c);
+	agent_h_stop(&h);
+}
+
 int main(int argc, char **argv)
 {
 	bool root = geteuid() == 0;
@@ -358,7 +422,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(25);
+	tap_plan(27);
 	if (!ok(agent_h_start(&H, argv[1]) == 0, "agent starts")) {
 		agent_h_dump_log(&H);
 		return tap_done();
@@ -373,5 +437,6 @@ int main(int argc, char **argv)
 	int st = agent_h_stop(&H);
 	ok(st == 0, "the agent stops cleanly, no leaks (status 0x%x)", st);
 	test_container(argv[1], root);
+	test_mounts(argv[1], root);
 	return tap_done();
 }
