@@ -10,6 +10,7 @@
 #include "tap.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -228,6 +229,55 @@ static void test_stream_hello(void)
 	agent_client_free(c);
 }
 
+/* The host stops reading stdout and closes it, or drops the control
+ * connection with a WAIT pending: the process and the agent carry on as
+ * they would with local pipes. */
+static void test_host_goes_away(void)
+{
+	struct agent_client *c, *c2;
+	struct agent_proc *p;
+	struct kv_err err = { 0 };
+	struct kvap_exit st;
+	char buf[4096];
+	char *yes[] = { "yes", NULL };
+	struct kvap_process proc = { .args = yes, .n_args = 1 };
+
+	if (agent_client_connect(&H.d, &c, &err) < 0 ||
+	    agent_proc_exec(c, "kvrun", "yes", &proc, KVAP_STREAM_BIT(KVAP_STREAM_STDOUT), &p,
+			    &err) < 0) {
+		ok(0, "exec yes: %s", err.msg);
+		return;
+	}
+	struct pollfd pfd = { .fd = p->fd[KVAP_STREAM_STDOUT], .events = POLLIN };
+	ssize_t got = poll(&pfd, 1, 5000) == 1 ? read(pfd.fd, buf, sizeof(buf)) : -1;
+	close(p->fd[KVAP_STREAM_STDOUT]);
+	p->fd[KVAP_STREAM_STDOUT] = -1;
+	int r = agent_client_wait(c, "yes", &st, &err);
+	ok(got > 0 && r == 0 && st.term_signal == SIGPIPE,
+	   "the host closes stdout of `yes`: it dies of SIGPIPE as in `yes | head` (%d, sig %u)", r,
+	   r ? 0 : st.term_signal);
+	agent_proc_free(p);
+
+	char *sleeper[] = { "sleep", "0.3", NULL };
+	struct kvap_process proc2 = { .args = sleeper, .n_args = 2 };
+	uint32_t id;
+	r = agent_proc_exec(c, "kvrun", "orphan", &proc2, 0, &p, &err);
+	if (r == 0)
+		r = agent_client_wait_send(c, "orphan", &id, &err);
+	agent_client_free(c); /* with the WAIT pending */
+	if (r == 0)
+		r = agent_client_connect(&H.d, &c2, &err);
+	if (r == 0) {
+		r = agent_client_wait(c2, "orphan", &st, &err);
+		agent_client_free(c2);
+	}
+	ok(r == 0 && st.exit_code == 0 && p && st.pid == p->pid,
+	   "a control connection closed with a WAIT pending: another one collects the status "
+	   "(%d %s)",
+	   r, err.msg);
+	agent_proc_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -235,7 +285,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(21);
+	tap_plan(23);
 	if (!ok(agent_h_start(&H, argv[1]) == 0, "agent starts")) {
 		agent_h_dump_log(&H);
 		return tap_done();
@@ -246,6 +296,7 @@ int main(int argc, char **argv)
 	test_in_sync_errors();
 	test_mid_frame();
 	test_stream_hello();
+	test_host_goes_away();
 	ok(still_serving(), "after all of that the agent still runs commands");
 	int st = agent_h_stop(&H);
 	ok(st == 0, "the agent stops cleanly, no leaks (status 0x%x)", st);
