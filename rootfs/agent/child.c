@@ -1,0 +1,253 @@
+/* child.c - a process's setup between fork and execve (see child.h).
+ *
+ * Owns: everything the child does to itself, in this order: default
+ * signals, new session, stdio or controlling terminal, chroot into the
+ * container root, rlimits, bounding set, supplementary groups, gid and uid
+ * (keeping capabilities across the uid change), working directory,
+ * capability sets, no_new_privs, and finding the executable on PATH. Every
+ * failure is reported to the agent with the step and errno, so the host's
+ * CREATE or EXEC fails with a precise ERROR instead of an exit code 127.
+ * Runs in a forked copy of the single-threaded agent, so plain libc calls
+ * are safe here. */
+#include "child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *const rlimit_names[] = {
+	[RLIMIT_CPU] = "RLIMIT_CPU",	       [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+	[RLIMIT_DATA] = "RLIMIT_DATA",	       [RLIMIT_STACK] = "RLIMIT_STACK",
+	[RLIMIT_CORE] = "RLIMIT_CORE",	       [RLIMIT_RSS] = "RLIMIT_RSS",
+	[RLIMIT_NPROC] = "RLIMIT_NPROC",       [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+	[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
+	[RLIMIT_LOCKS] = "RLIMIT_LOCKS",       [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+	[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+};
+
+static void report(int fd, int stage, int err, const char *msg)
+{
+	struct child_report r = { .stage = stage, .err = err };
+
+	snprintf(r.msg, sizeof(r.msg), "%s", msg);
+	ssize_t w = write(fd, &r, sizeof(r));
+	(void)w;
+}
+
+__attribute__((format(printf, 3, 4), noreturn)) static void fail(const struct child_cfg *cfg,
+								 int err, const char *fmt, ...)
+{
+	char msg[sizeof(((struct child_report *)0)->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(cfg->report_fd, CHILD_SETUP_FAILED, err, msg);
+	_exit(127);
+}
+
+static void setup_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+}
+
+static void setup_stdio(const struct child_cfg *cfg)
+{
+	const struct kvap_process *s = cfg->spec;
+
+	if (setsid() < 0)
+		fail(cfg, errno, "setsid: %s", strerror(errno));
+	if (cfg->tty >= 0) {
+		if (ioctl(cfg->tty, TIOCSCTTY, 0) < 0)
+			fail(cfg, errno, "making the pty the controlling terminal: %s",
+			     strerror(errno));
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(cfg->tty, fd) < 0)
+				fail(cfg, errno, "dup2: %s", strerror(errno));
+		if (s->console.rows || s->console.cols) {
+			struct winsize ws = { .ws_row = s->console.rows,
+					      .ws_col = s->console.cols };
+			(void)ioctl(0, TIOCSWINSZ, &ws);
+		}
+	} else {
+		for (int fd = 0; fd < 3; fd++)
+			if (dup2(cfg->stdio[fd], fd) < 0)
+				fail(cfg, errno, "dup2: %s", strerror(errno));
+	}
+	/* Nothing of the agent's may leak into the process: every other fd is
+	 * close-on-exec already; this makes sure of it. */
+	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS &&
+	    errno != EINVAL)
+		fail(cfg, errno, "close_range: %s", strerror(errno));
+}
+
+static void setup_root(const struct child_cfg *cfg)
+{
+	if (!cfg->root || strcmp(cfg->root, "/") == 0)
+		return;
+	if (chdir(cfg->root) < 0 || chroot(".") < 0)
+		fail(cfg, errno, "chroot %s: %s", cfg->root, strerror(errno));
+	if (chdir("/") < 0)
+		fail(cfg, errno, "chdir /: %s", strerror(errno));
+}
+
+static void setup_rlimits(const struct child_cfg *cfg)
+{
+	const struct kvap_process *s = cfg->spec;
+
+	for (uint32_t i = 0; i < s->n_rlimits; i++) {
+		const struct kvap_rlimit *l = &s->rlimits[i];
+		const char *name = l->type < sizeof(rlimit_names) / sizeof(rlimit_names[0]) &&
+					   rlimit_names[l->type]
+				       ? rlimit_names[l->type]
+				       : "unknown";
+		struct rlimit rl = { .rlim_cur = l->soft == UINT64_MAX ? RLIM_INFINITY : l->soft,
+				     .rlim_max = l->hard == UINT64_MAX ? RLIM_INFINITY : l->hard };
+		if (l->soft > l->hard)
+			fail(cfg, EINVAL,
+			     "rlimit %s (%u): soft limit %llu is above the hard limit %llu", name,
+			     l->type, (unsigned long long)l->soft, (unsigned long long)l->hard);
+		if (setrlimit((int)l->type, &rl) < 0)
+			fail(cfg, errno, "setrlimit %s (%u) soft %llu hard %llu: %s", name, l->type,
+			     (unsigned long long)l->soft, (unsigned long long)l->hard,
+			     strerror(errno));
+	}
+}
+
+static bool caps_given(const struct kvap_caps *c)
+{
+	return c->bounding || c->effective || c->inheritable || c->permitted || c->ambient;
+}
+
+static void setup_identity(const struct child_cfg *cfg)
+{
+	const struct kvap_process *s = cfg->spec;
+	bool caps = caps_given(&s->caps);
+	int r;
+
+	if (caps && (r = caps_drop_bounding(s->caps.bounding)) < 0)
+		fail(cfg, -r, "dropping capabilities from the bounding set: %s", strerror(-r));
+	if (caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		fail(cfg, errno, "PR_SET_KEEPCAPS: %s", strerror(errno));
+	if (setgroups(s->n_gids, s->gids) < 0)
+		fail(cfg, errno, "setgroups (%u groups): %s", s->n_gids, strerror(errno));
+	if (setresgid(s->gid, s->gid, s->gid) < 0)
+		fail(cfg, errno, "setresgid %u: %s", s->gid, strerror(errno));
+	if (setresuid(s->uid, s->uid, s->uid) < 0)
+		fail(cfg, errno, "setresuid %u: %s", s->uid, strerror(errno));
+	if (s->cwd && *s->cwd && chdir(s->cwd) < 0)
+		fail(cfg, errno, "cwd %s: %s", s->cwd, strerror(errno));
+	if (caps && (r = caps_apply(&s->caps)) < 0)
+		fail(cfg, -r, "setting capabilities: %s", strerror(-r));
+	if (s->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail(cfg, errno, "no_new_privs: %s", strerror(errno));
+}
+
+static const char *env_path(const struct kvap_process *s)
+{
+	for (uint32_t i = 0; i < s->n_env; i++)
+		if (strncmp(s->env[i], "PATH=", 5) == 0)
+			return s->env[i] + 5;
+	return DEFAULT_PATH;
+}
+
+/* Like execvp's search, done before the gate so a missing program is an
+ * EXEC error the host sees, not an exit status. */
+static char *find_program(const struct child_cfg *cfg, const char *name)
+{
+	static char path[4096];
+
+	if (!*name)
+		fail(cfg, ENOENT, "empty program name");
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) < 0)
+			fail(cfg, errno, "%s: %s", name, strerror(errno));
+		return (char *)name;
+	}
+	int first_err = ENOENT;
+	for (const char *p = env_path(cfg->spec); p;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		int len = snprintf(path, sizeof(path), "%.*s%s%s", (int)n, n ? p : ".", "/", name);
+		p = colon ? colon + 1 : NULL;
+		if (len < 0 || (size_t)len >= sizeof(path))
+			continue;
+		struct stat st;
+		if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (access(path, X_OK) == 0)
+			return path;
+		first_err = errno;
+	}
+	fail(cfg, first_err, "%s: %s", name,
+	     first_err == ENOENT ? "not found on PATH" : strerror(first_err));
+}
+
+/* Decoded string lists are counted, execve wants NULL-terminated arrays. */
+static char **null_terminated(const struct child_cfg *cfg, char **items, uint32_t n)
+{
+	char **v = calloc((size_t)n + 1, sizeof(char *));
+
+	if (!v)
+		fail(cfg, ENOMEM, "out of memory");
+	if (n)
+		memcpy(v, items, n * sizeof(char *));
+	return v;
+}
+
+void child_main(const struct child_cfg *cfg)
+{
+	const struct kvap_process *s = cfg->spec;
+	char go;
+
+	setup_signals();
+	setup_stdio(cfg);
+	setup_root(cfg);
+	setup_rlimits(cfg);
+	if (!s->n_args)
+		fail(cfg, EINVAL, "no program: args is empty");
+	setup_identity(cfg);
+	char *prog = find_program(cfg, s->args[0]);
+	char **argv = null_terminated(cfg, s->args, s->n_args);
+	char **envp = null_terminated(cfg, s->env, s->n_env);
+
+	report(cfg->report_fd, CHILD_READY, 0, "");
+	/* Held here until every stream is attached (and START, for the init).
+	 * EOF without the byte: the agent gave up on this process. */
+	if (read(cfg->gate_fd, &go, 1) != 1)
+		_exit(127);
+	close(cfg->gate_fd);
+
+	execve(prog, argv, envp);
+	int e = errno;
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "kvrun-agent: exec %s: %s\n", prog, strerror(e));
+	if (n > 0) {
+		ssize_t w = write(STDERR_FILENO, msg, (size_t)n);
+		(void)w;
+	}
+	report(cfg->report_fd, CHILD_EXEC_FAILED, e, msg + strlen("kvrun-agent: "));
+	_exit(e == ENOENT ? 127 : 126);
+}

@@ -1,0 +1,47 @@
+/* child.h - the forked child's side of starting a process.
+ *
+ * Owns: the contract between proc.c (parent) and child.c (the child after
+ * fork, before execve): what the child is given and the reports it sends
+ * back over a close-on-exec pipe. The child sets itself up completely
+ * (session, stdio, root, rlimits, identity, capabilities, no_new_privs,
+ * executable lookup), reports READY or SETUP_FAILED, then blocks on the
+ * gate pipe until the agent releases it (streams attached, START), and
+ * execs. A failed execve is reported as EXEC_FAILED; a successful one closes
+ * the report pipe, which the parent sees as EOF. */
+#ifndef KVRUN_AGENT_CHILD_H
+#define KVRUN_AGENT_CHILD_H
+
+#include <stdint.h>
+
+#include "kvap.h"
+
+enum child_stage {
+	CHILD_READY = 1,
+	CHILD_SETUP_FAILED = 2,
+	CHILD_EXEC_FAILED = 3,
+};
+
+/* One write() of this is atomic (< PIPE_BUF). */
+struct child_report {
+	int32_t stage; /* enum child_stage */
+	int32_t err;   /* positive errno */
+	char msg[248];
+};
+
+struct child_cfg {
+	const struct kvap_process *spec;
+	const char *root; /* chroot here first; NULL or "/" for none */
+	int stdio[3];	  /* fds that become 0, 1, 2 (no terminal) */
+	int tty;	  /* pty slave for a terminal process, else -1 */
+	int report_fd;	  /* write end of the report pipe */
+	int gate_fd;	  /* read end of the gate pipe */
+};
+
+__attribute__((noreturn)) void child_main(const struct child_cfg *cfg);
+
+/* caps.c: capability sets as bit masks (bit n = capability n). */
+int caps_last(void);
+int caps_drop_bounding(uint64_t keep);
+int caps_apply(const struct kvap_caps *c);
+
+#endif
