@@ -198,16 +198,12 @@ static int load_guest(struct vmm *vm, const struct boot_plan *plan, struct kv_er
 	return vcpu_setup_boot(&vm->vcpus[0], plan->k.entry, LAYOUT_ZERO_PAGE_GPA, err);
 }
 
-/* Put a freshly created virtio device (created = its constructor's result)
- * on the PCI bus. The transport owns it from then on; when it refuses, the
- * device is freed here. */
-static int add_virtio(struct vmm *vm, int created, struct virtio_dev *dev, struct kv_err *err)
+/* Put a virtio device on the PCI bus. The transport owns it from then on;
+ * when it refuses, the device is freed here. */
+static int add_virtio(struct vmm *vm, struct virtio_dev *dev, struct kv_err *err)
 {
-	int r;
+	int r = virtio_pci_add(vm, dev, err);
 
-	if (created < 0)
-		return created;
-	r = virtio_pci_add(vm, dev, err);
 	if (r < 0) {
 		dev->ops->reset(dev);
 		dev->ops->destroy(dev);
@@ -247,21 +243,20 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 	if (r < 0)
 		return r;
 	if (cfg->console.kind != VMM_CHR_NONE) {
-		r = add_virtio(vm, virtio_console_create(vm, &cfg->console, &dev, err), dev, err);
-		if (r < 0)
+		if ((r = virtio_console_create(vm, &cfg->console, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
 			return r;
 		vm->console = dev;
 	}
 	if (cfg->rng) {
-		r = add_virtio(vm, virtio_rng_create(vm, &dev, err), dev, err);
-		if (r < 0)
+		if ((r = virtio_rng_create(vm, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
 			return r;
 	}
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
 		/* One request queue per vCPU (blk-mq maps them 1:1). */
-		r = add_virtio(vm, virtio_blk_create(vm, &cfg->disks[i], vm->ncpus, &dev, err), dev,
-			       err);
-		if (r < 0)
+		if ((r = virtio_blk_create(vm, &cfg->disks[i], vm->ncpus, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
 			return r;
 	}
 	return pvpanic_add(vm, err);
