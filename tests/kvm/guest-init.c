@@ -38,9 +38,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SECTOR	       512
-#define LINE_LEN       16 /* "kvrun-h 0000000\n" */
-#define HOST_SECTORS   { 0, 2047, 8191 } /* of an 8192-sector (4 MiB) disk */
+#define SECTOR	 512
+#define LINE_LEN 16 /* "kvrun-h 0000000\n" */
+#define HOST_SECTORS                                                                               \
+	{                                                                                          \
+		0, 2047, 8191                                                                      \
+	} /* of an 8192-sector (4 MiB) disk */
 #define GUEST_SECTOR   4096
 #define GUEST_NSECTORS 8
 #define WAIT_MS	       20000 /* for a device node to appear */
@@ -325,8 +328,8 @@ int main(void)
 		 ok ? "OK" : "FAIL", cpus, blk, "ok", rng);
 	bool hvc = mods && write_hvc0(result);
 	if (!hvc)
-		snprintf(result, sizeof(result), "KVRUN-DEVICES-FAIL cpus=%d blk=%s hvc0=fail rng=%s\n",
-			 cpus, blk, rng);
+		snprintf(result, sizeof(result),
+			 "KVRUN-DEVICES-FAIL cpus=%d blk=%s hvc0=fail rng=%s\n", cpus, blk, rng);
 	say("%s", result);
 	say("guest-init: done at %.2f s\n", uptime());
 	if (panic) {
