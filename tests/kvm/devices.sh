@@ -13,6 +13,8 @@
 #   ro-panic          readonly=on: the guest sees a read-only disk, its write
 #                     fails, the image is unchanged; then it panics: pvpanic
 #                     makes `kvrun vm` exit 4
+#   pty-console       --console pty names its pty (vmm_pty_path), and SIGTERM
+#                     stops the VM with 143 (no boot needed)
 # Prints TAP. Needs a hardware-virtualization /dev/kvm (tests/testhost/with-kvm).
 set -uo pipefail
 
@@ -29,7 +31,8 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 modules=(virtio_pci virtio_blk virtio_console virtio_rng pvpanic_pci)
 
 cases=3
-echo "1..$((1 + 4 * cases))"
+total=$((1 + 4 * cases + 2))
+echo "1..$total"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -37,7 +40,7 @@ n=0
 okay() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); echo "not ok $n - $*"; }
 bail() { # the remaining tests fail with this reason
-	while [ "$n" -lt $((1 + 4 * cases)) ]; do notok "$*"; done
+	while [ "$n" -lt "$total" ]; do notok "$*"; done
 	exit 1
 }
 
@@ -61,7 +64,7 @@ sector() {
 	line=$(printf 'kvrun-%s %07u' "$1" "$2")
 	for ((i = 0; i < 32; i++)); do printf '%s\n' "$line"; done
 }
-host_sectors=(0 2047 8191) # guest-init.c: HOST_SECTORS of a 4 MiB disk
+host_sectors=(0 2047 8191) # guest-init.c: host_sectors[], of a 4 MiB disk
 guest_sectors=$(seq 4096 4103)
 
 # sector_is IMG TAG N: does IMG hold TAG's pattern at sector N?
@@ -130,4 +133,24 @@ run() {
 run rw-1cpu 0 1 rw ""
 run rw-2cpu 0 2 rw ""
 run ro-panic 4 1 ro "kvrun.test=panic"
-[ "$n" = $((1 + 4 * cases)) ] || notok "ran $n of $((1 + 4 * cases)) tests"
+
+# pty-console: the pty's path is printed while the VM runs; SIGTERM ends it.
+"$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$initrd" --console pty --serial none \
+	--cmdline "console=hvc0 quiet" 2>"$tmp/pty.err" &
+pid=$!
+pty=
+for _ in $(seq 300); do
+	pty=$(sed -n 's/^kvrun vm: virtio console on //p' "$tmp/pty.err")
+	[ -n "$pty" ] && break
+	sleep 0.1
+done
+if [ -n "$pty" ] && [ -c "$pty" ]; then
+	okay "pty-console: the virtio console is on $pty"
+else
+	notok "pty-console: no pty named: $(cat "$tmp/pty.err")"
+fi
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+st=$?
+if [ "$st" = 143 ]; then okay "pty-console: SIGTERM stops the VM with 143"; else notok "pty-console: exit status $st after SIGTERM, want 143"; fi
+[ "$n" = "$total" ] || notok "ran $n of $total tests"
