@@ -10,9 +10,8 @@
 #include "irq.h"
 #include "layout.h"
 
-#define NMSI	     (LAYOUT_MAX_GSI - LAYOUT_MSI_GSI_BASE)
-#define PIC_PINS     16 /* GSIs 0..15 also reach the two 8259s */
-#define BASE_ENTRIES (LAYOUT_IOAPIC_PINS + PIC_PINS)
+#define NMSI	 (LAYOUT_MAX_GSI - LAYOUT_MSI_GSI_BASE)
+#define PIC_PINS 16 /* GSIs 0..15 also reach the two 8259s */
 
 struct msi_route {
 	bool allocated;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "acpi/acpi.h"
 #include "cleanup.h"
 #include "layout.h"
 #include "vm.h"
@@ -111,38 +112,56 @@ int irq_msi_set(struct irq_router *r, unsigned gsi, uint64_t addr, uint32_t data
 	return ret;
 }
 
-static void fill_base(struct kvm_irq_routing_entry *e)
+int irq_base_ioapic_pin(unsigned gsi)
+{
+	if (gsi == 0)
+		return ACPI_PIT_GSI; /* the MADT's interrupt source override */
+	if (gsi == ACPI_PIT_GSI || gsi >= LAYOUT_IOAPIC_PINS)
+		return -1;
+	return (int)gsi;
+}
+
+int irq_base_pic_pin(unsigned gsi)
+{
+	/* Master pin 2 is the cascade from the slave: no device drives it. */
+	return gsi == 2 || gsi >= PIC_PINS ? -1 : (int)gsi;
+}
+
+static unsigned fill_base(struct kvm_irq_routing_entry *e)
 {
 	unsigned n = 0;
+	int pin;
 
-	for (unsigned pin = 0; pin < LAYOUT_IOAPIC_PINS; pin++) {
-		e[n++] = (struct kvm_irq_routing_entry){
-			.gsi = pin,
-			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = pin },
-		};
-		if (pin < PIC_PINS)
+	for (unsigned gsi = 0; gsi < LAYOUT_IOAPIC_PINS; gsi++) {
+		if ((pin = irq_base_ioapic_pin(gsi)) >= 0)
 			e[n++] = (struct kvm_irq_routing_entry){
-				.gsi = pin,
+				.gsi = gsi,
+				.type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC,
+					       .pin = (unsigned)pin },
+			};
+		if ((pin = irq_base_pic_pin(gsi)) >= 0)
+			e[n++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi,
 				.type = KVM_IRQ_ROUTING_IRQCHIP,
 				.u.irqchip = { .irqchip = pin < 8 ? KVM_IRQCHIP_PIC_MASTER
 								  : KVM_IRQCHIP_PIC_SLAVE,
-					       .pin = pin % 8 },
+					       .pin = (unsigned)pin % 8 },
 			};
 	}
+	return n;
 }
 
 /* Send the staged table; called with the lock held and r->dirty set. */
 static int commit_locked(struct irq_router *r)
 {
-	size_t max = BASE_ENTRIES + NMSI;
+	size_t max = IRQ_BASE_ENTRIES + NMSI;
 	cleanup_free struct kvm_irq_routing *t =
 	    calloc(1, sizeof(*t) + max * sizeof(struct kvm_irq_routing_entry));
 
 	if (!t)
 		return -ENOMEM;
-	fill_base(t->entries);
-	unsigned n = BASE_ENTRIES;
+	unsigned n = fill_base(t->entries);
 	for (unsigned i = 0; i < NMSI; i++) {
 		const struct msi_route *m = &r->msi[i];
 		if (!m->allocated || !m->valid)

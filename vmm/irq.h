@@ -1,9 +1,9 @@
 /* irq.h - the VM's GSI routing table, irqfds and ioeventfds.
  *
  * Owns: the one copy of KVM's GSI routing table (KVM_SET_GSI_ROUTING replaces
- * the whole table, so every route lives here): the in-kernel IOAPIC pins
- * 0..23 and the 8259 PIC pins 0..15 exactly as KVM_CREATE_IRQCHIP installs
- * them, plus one MSI route per allocated GSI from LAYOUT_MSI_GSI_BASE up. Also
+ * the whole table, so every route lives here): the in-kernel IOAPIC and 8259
+ * PIC pins as the ACPI MADT describes them (see irq_base_ioapic_pin), plus
+ * one MSI route per allocated GSI from LAYOUT_MSI_GSI_BASE up. Also
  * owns binding eventfds to GSIs (KVM_IRQFD) and to guest addresses
  * (KVM_IOEVENTFD), and the bookkeeping of those bindings.
  *
@@ -35,6 +35,16 @@ struct irq_ioeventfd {
 	uint32_t flags; /* IRQ_IOEVENTFD_* */
 	uint64_t data;	/* with IRQ_IOEVENTFD_DATAMATCH */
 };
+
+/* The base table every commit starts with, as the ACPI MADT describes the
+ * machine (docs/acpi.md): KVM GSI n drives IOAPIC pin n and, below 16, PIC
+ * pin n, except that GSI 0 (ISA IRQ 0, the PIT's input in KVM) drives IOAPIC
+ * pin 2, as the MADT's IRQ0 -> GSI 2 override says, and GSI 2 (the 8259
+ * cascade) drives nothing. KVM's default table instead sends GSI 0 to
+ * pin 0. The IOAPIC pin (or -1) and PIC pin (or -1) KVM GSI gsi reaches: */
+int irq_base_ioapic_pin(unsigned gsi);
+int irq_base_pic_pin(unsigned gsi);
+#define IRQ_BASE_ENTRIES 38 /* 23 IOAPIC routes + 15 PIC routes */
 
 /* Create a router for vm_fd (or a recording one when vm_fd < 0). Nothing is
  * sent to KVM until the first irq_commit(). */
@@ -77,7 +87,7 @@ int irq_ioeventfd_deassign(struct irq_router *r, int fd, const struct irq_ioeven
 bool irq_msi_committed(struct irq_router *r, unsigned gsi, uint64_t *addr, uint32_t *data);
 /* Number of tables sent (or, when recording, that would have been sent). */
 unsigned irq_commit_count(struct irq_router *r);
-/* Entries in the table last committed (40 base entries plus MSI routes). */
+/* Entries in the table last committed (IRQ_BASE_ENTRIES plus MSI routes). */
 unsigned irq_committed_entries(struct irq_router *r);
 /* The gsi fd is bound to by an irqfd, or -1. */
 int irq_irqfd_gsi(struct irq_router *r, int fd);

@@ -1,8 +1,9 @@
 /* vm.c - the builder: the machine is put together here, in boot order.
  *
- * Owns: the order in which a VM is built (KVM -> VM -> memory -> IRQ chip ->
- * vCPUs -> kernel, initrd and command line -> ACPI tables and zero page ->
- * boot registers -> devices) and its exact reverse in vm_teardown(), which
+ * Owns: the order in which a VM is built (KVM -> VM -> memory -> IRQ chip and
+ * GSI routing -> vCPUs -> kernel, initrd and command line -> ACPI tables and
+ * zero page -> boot registers -> legacy devices -> PCI bus, virtio devices
+ * and pvpanic) and its exact reverse in vm_teardown(), which
  * undoes any prefix of it so a failure at any step leaves nothing behind.
  * Also the machine-wide services devices call: vm_request_exit, vm_fail and
  * vm_irq_line. */
@@ -15,10 +16,15 @@
 #include "devices/acpi_pm.h"
 #include "devices/chardev.h"
 #include "devices/i8042.h"
+#include "devices/pvpanic.h"
 #include "devices/uart8250.h"
+#include "irq.h"
 #include "kvm.h"
 #include "layout.h"
+#include "pci/pci.h"
 #include "vcpu.h"
+#include "virtio/virtio-pci.h"
+#include "virtio/virtio_devs.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -192,9 +198,23 @@ static int load_guest(struct vmm *vm, const struct boot_plan *plan, struct kv_er
 	return vcpu_setup_boot(&vm->vcpus[0], plan->k.entry, LAYOUT_ZERO_PAGE_GPA, err);
 }
 
+/* Put a virtio device on the PCI bus. The transport owns it from then on;
+ * when it refuses, the device is freed here. */
+static int add_virtio(struct vmm *vm, struct virtio_dev *dev, struct kv_err *err)
+{
+	int r = virtio_pci_add(vm, dev, err);
+
+	if (r < 0) {
+		dev->ops->reset(dev);
+		dev->ops->destroy(dev);
+	}
+	return r;
+}
+
 static int attach_devices(struct vmm *vm, struct kv_err *err)
 {
 	const struct vmm_config *cfg = vm->cfg;
+	struct virtio_dev *dev = NULL;
 	int r;
 
 	/* Legacy platform devices: COM1, the ACPI power registers and the
@@ -215,13 +235,31 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 	if (r < 0)
 		return kv_errno(err, r, "cannot register the i8042 reset port");
 
-	/* PCI host bridge and virtio-pci devices (console, rng, disks) attach
-	 * here once vmm/pci and vmm/virtio land. Until then, refuse rather
-	 * than silently boot without them. */
-	if (cfg->ndisks || cfg->rng || cfg->console.kind != VMM_CHR_NONE)
-		return kv_errf(err, -ENOTSUP,
-			       "virtio devices (disks, rng, console) are not in this build yet");
-	return 0;
+	/* PCI bus 0: the host bridge at 00:00.0, then one slot per device in
+	 * this order (console, rng, disks, pvpanic). Every device interrupts
+	 * through MSI-X; pvpanic is always there so a guest panic is reported
+	 * as one (exit 4 in `kvrun vm`) rather than a reboot or a hang. */
+	r = pci_init(vm, err);
+	if (r < 0)
+		return r;
+	if (cfg->console.kind != VMM_CHR_NONE) {
+		if ((r = virtio_console_create(vm, &cfg->console, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
+			return r;
+		vm->console = dev;
+	}
+	if (cfg->rng) {
+		if ((r = virtio_rng_create(vm, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
+			return r;
+	}
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		/* One request queue per vCPU (blk-mq maps them 1:1). */
+		if ((r = virtio_blk_create(vm, &cfg->disks[i], vm->ncpus, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
+			return r;
+	}
+	return pvpanic_add(vm, err);
 }
 
 int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
@@ -281,6 +319,9 @@ int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
 	}
 	if ((r = kvm_create_irqchip(vm->vm_fd, WITH_PIT, err)) < 0)
 		goto fail;
+	/* Our own GSI routing table replaces KVM's default one (irq.c). */
+	if ((r = irq_init(vm, err)) < 0)
+		goto fail;
 	if ((r = create_vcpus(vm, &info, err)) < 0)
 		goto fail;
 	if ((r = load_guest(vm, &plan, err)) < 0)
@@ -300,10 +341,14 @@ void vm_teardown(struct vmm *vm)
 {
 	if (!vm)
 		return;
-	/* Devices first: they reference the loop, the buses and guest RAM. */
+	/* Devices first: they reference the loop, the buses, the GSI router
+	 * and guest RAM. PCI devices unbind their irqfds and ioeventfds, so
+	 * the router goes after them and the VM fd after both. */
+	pci_destroy(vm);
+	vm->console = NULL;
+	irq_destroy(vm);
 	uart8250_destroy(vm->com1);
 	chardev_close(vm->serial_chr);
-	chardev_close(vm->console_chr);
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);

@@ -21,6 +21,7 @@ struct irq_router;
 struct pci_bus;
 struct uart8250;
 struct chardev;
+struct virtio_dev;
 
 struct vmm {
 	const struct vmm_config *cfg;
@@ -37,8 +38,8 @@ struct vmm {
 	struct irq_router *irq; /* GSI routing table and irqfds (irq.c) */
 	struct pci_bus *pci;	/* host bridge, config space, BARs (pci/) */
 	struct uart8250 *com1;
-	struct chardev *serial_chr;  /* COM1's backend (opened by the builder) */
-	struct chardev *console_chr; /* virtio-console's backend */
+	struct chardev *serial_chr; /* COM1's backend (opened by the builder) */
+	struct virtio_dev *console; /* virtio-console, owned by its PCI function; or NULL */
 
 	unsigned ncpus;
 	struct vcpu *vcpus;

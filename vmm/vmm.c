@@ -7,6 +7,7 @@
 #include "devices/chardev.h"
 #include "devices/uart8250.h"
 #include "vcpu.h"
+#include "virtio/virtio_devs.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -71,9 +72,9 @@ void vmm_request_stop(struct vmm *vm)
 
 const char *vmm_pty_path(const struct vmm *vm, bool serial)
 {
-	const struct chardev *c = serial ? vm->serial_chr : vm->console_chr;
-
-	return c ? chardev_pty_path(c) : NULL;
+	if (!serial)
+		return vm->console ? virtio_console_pty_path(vm->console) : NULL;
+	return vm->serial_chr ? chardev_pty_path(vm->serial_chr) : NULL;
 }
 
 void vmm_destroy(struct vmm *vm)

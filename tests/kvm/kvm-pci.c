@@ -82,7 +82,7 @@ int main(void)
 	struct irq_router *r = vm.irq;
 	int ra = irq_msi_alloc(r, &gsi);
 	ok(ra == 0 && irq_msi_set(r, gsi, 0xfee00000, 0x4030) == 0 && irq_commit(r) == 0 &&
-	       irq_committed_entries(r) == 41,
+	       irq_committed_entries(r) == IRQ_BASE_ENTRIES + 1,
 	   "KVM accepts an MSI route on GSI %u", gsi);
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	ok(irq_irqfd_assign(r, efd, gsi) == 0, "KVM_IRQFD assign");

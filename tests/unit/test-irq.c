@@ -1,5 +1,5 @@
 /* Unit tests for vmm/irq.c with the recording backend (vm_fd = -1): the base
- * table, MSI GSI allocation and routes, commits, irqfd and ioeventfd
+ * table and its agreement with the ACPI MADT, MSI GSI allocation and routes, commits, irqfd and ioeventfd
  * bookkeeping and its uniqueness rules, and concurrent use. */
 #include "tap.h"
 
@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "acpi/acpi.h"
 #include "irq.h"
 #include "layout.h"
 
@@ -34,10 +35,32 @@ int main(void)
 	uint64_t addr = 0;
 	uint32_t data = 0;
 
-	tap_plan(34);
+	tap_plan(39);
 	ok(irq_router_create(-1, &r) == 0, "create a recording router");
 	ok(irq_commit(r) == 0 && irq_commit_count(r) == 1, "first commit installs the base table");
-	ok(irq_committed_entries(r) == 40, "base table: 24 IOAPIC pins + 16 PIC pins");
+	ok(irq_committed_entries(r) == IRQ_BASE_ENTRIES,
+	   "base table: 23 IOAPIC routes + 15 PIC routes (%u)", irq_committed_entries(r));
+	ok(irq_base_ioapic_pin(0) == ACPI_PIT_GSI && irq_base_pic_pin(0) == 0,
+	   "ISA IRQ 0 reaches PIC pin 0 and IOAPIC pin %u, as the MADT override says",
+	   ACPI_PIT_GSI);
+	ok(irq_base_ioapic_pin(ACPI_COM1_IRQ) == ACPI_COM1_IRQ &&
+	       irq_base_pic_pin(ACPI_COM1_IRQ) == ACPI_COM1_IRQ,
+	   "COM1's IRQ %u is identity-mapped", ACPI_COM1_IRQ);
+	ok(irq_base_ioapic_pin(2) == -1 && irq_base_pic_pin(2) == -1,
+	   "KVM GSI 2 (the 8259 cascade) drives nothing");
+	int owners[LAYOUT_IOAPIC_PINS] = { 0 }, total = 0, clash = 0;
+	for (unsigned g = 0; g < LAYOUT_MSI_GSI_BASE + 4; g++) {
+		int pin = irq_base_ioapic_pin(g), pic = irq_base_pic_pin(g);
+		if (pin >= 0 && (pin >= LAYOUT_IOAPIC_PINS || owners[pin]++))
+			clash++;
+		if (pic >= 16 || (pic >= 0 && pin != pic && g != 0))
+			clash++;
+		total += (pin >= 0) + (pic >= 0);
+	}
+	ok(!clash && owners[0] == 0 && total == IRQ_BASE_ENTRIES,
+	   "every other IOAPIC pin has exactly one GSI, pin 0 none, no route past 23");
+	ok(irq_base_ioapic_pin(LAYOUT_MSI_GSI_BASE) == -1 && irq_base_pic_pin(16) == -1,
+	   "MSI GSIs have no chip route");
 	ok(irq_commit(r) == 0 && irq_commit_count(r) == 1, "commit without change sends nothing");
 
 	ok(irq_msi_alloc(r, &g0) == 0 && g0 == LAYOUT_MSI_GSI_BASE, "first MSI GSI is %u", g0);
@@ -50,14 +73,16 @@ int main(void)
 
 	ok(irq_msi_set(r, g0, 0x1fee01000ULL, 0x4021) == 0 && irq_commit(r) == 0,
 	   "stage and commit an MSI route");
-	ok(irq_commit_count(r) == 2 && irq_committed_entries(r) == 41, "table now has 41 entries");
+	ok(irq_commit_count(r) == 2 && irq_committed_entries(r) == IRQ_BASE_ENTRIES + 1,
+	   "table now has one more entry");
 	ok(irq_msi_committed(r, g0, &addr, &data) && addr == 0x1fee01000ULL && data == 0x4021,
 	   "committed route carries the 64-bit address and data");
 	ok(irq_msi_set(r, g0, 0x1fee01000ULL, 0x4021) == 0 && irq_commit(r) == 0 &&
 	       irq_commit_count(r) == 2,
 	   "re-staging the same route does not recommit");
 	irq_msi_free(r, g0);
-	ok(irq_commit(r) == 0 && irq_committed_entries(r) == 40 && !irq_msi_committed(r, g0, 0, 0),
+	ok(irq_commit(r) == 0 && irq_committed_entries(r) == IRQ_BASE_ENTRIES &&
+	       !irq_msi_committed(r, g0, 0, 0),
 	   "freeing a GSI drops its route at the next commit");
 	ok(irq_msi_alloc(r, &gsi) == 0 && gsi == g0, "freed GSI is reused");
 
@@ -113,7 +138,7 @@ int main(void)
 		bad |= ret != NULL;
 	}
 	ok(!bad, "concurrent alloc/set/commit from %d threads", NTHREADS);
-	ok(irq_committed_entries(r) == 40 + NTHREADS * PER_THREAD,
+	ok(irq_committed_entries(r) == IRQ_BASE_ENTRIES + NTHREADS * PER_THREAD,
 	   "every concurrently staged route committed (%u entries)", irq_committed_entries(r));
 	ok(irq_commit_count(r) > before, "commits counted");
 
