@@ -13,6 +13,7 @@
 #define L1_EBX_APIC_ID_SHIFT  24
 #define L1_EBX_NLOGICAL_SHIFT 16
 #define L1_ECX_TSC_DEADLINE   (1u << 24)
+#define L1_ECX_XSAVE	      (1u << 26)
 #define L1_ECX_HYPERVISOR     (1u << 31)
 #define L1_EDX_HTT	      (1u << 28)
 #define EXT1_ECX_CMP_LEGACY   (1u << 1)
@@ -48,6 +49,15 @@ struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uin
 		return e;
 	}
 	return NULL;
+}
+
+uint64_t cpuid_xcr0(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *l1 = cpuid_find(c, 0x1, 0), *d = cpuid_find(c, 0xd, 0);
+
+	if (!l1 || !(l1->ecx & L1_ECX_XSAVE) || !d)
+		return 0;
+	return (uint64_t)d->edx << 32 | d->eax;
 }
 
 /* Bits needed to number n things: 1 -> 0, 2 -> 1, 3..4 -> 2, ... */

@@ -31,6 +31,10 @@ struct cpuid_params {
  * CPUID_EXTRA_ENTRIES spare slots after nent. */
 void cpuid_patch(struct kvm_cpuid2 *c, const struct cpuid_params *p);
 
+/* The XCR0 that enables every XSAVE state component c offers the guest
+ * (leaf 0xD sub-leaf 0, EDX:EAX), or 0 when c has no XSAVE (leaf 1 ECX). */
+uint64_t cpuid_xcr0(struct kvm_cpuid2 *c);
+
 /* The entry for function/index, or NULL. */
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index);
 

@@ -28,6 +28,7 @@ static const struct {
 	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", "virtio queue notifications" },
 	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI", "MSI delivery" },
 	{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE", "starting secondary vCPUs" },
+	{ KVM_CAP_XCRS, "KVM_CAP_XCRS", "the guest's initial XCR0" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "stopping vCPUs without races" },
 };
 

@@ -14,6 +14,28 @@
 #define MSR_IA32_MISC_ENABLE	0x1a0
 #define MISC_ENABLE_FAST_STRING 0x1
 
+/* XCR0 starts with every state component the guest's CPUID offers, not
+ * x87 alone as after a reset. The guest kernel sets XCR0 itself, so where
+ * KVM sees its XSETBV this changes nothing. But KVM computes CPUID 0xD.0
+ * EBX (the XSAVE area size for the current XCR0) from the XCR0 it knows,
+ * and a hypervisor under us that does not pass the guest's XSETBV on (QEMU
+ * 7.2's TCG nested SVM, the test host's L0) left it at the x87-only 576
+ * bytes: Linux then reported "XSAVE consistency problem: size 832 !=
+ * kernel_size 576" and ran without XSAVE and AVX, and KVM would have loaded
+ * the stale XCR0 on each entry. Measured with a real-mode guest doing
+ * XSETBV: KVM_GET_XCRS still said 1 afterwards (docs/vmm.md). */
+static int set_xcr0(struct vcpu *v, uint64_t xcr0, struct kv_err *err)
+{
+	struct kvm_xcrs x = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = xcr0 } };
+
+	if (!xcr0)
+		return 0; /* no XSAVE for this guest */
+	if (ioctl(v->fd, KVM_SET_XCRS, &x) < 0)
+		return kv_errno(err, -errno, "KVM_SET_XCRS (XCR0 0x%llx) on vCPU %u",
+				(unsigned long long)xcr0, v->id);
+	return 0;
+}
+
 int vcpu_create(struct vcpu *v, struct vmm *vm, unsigned id, const struct kvm_cpuid2 *supported,
 		bool tsc_deadline, struct kv_err *err)
 {
@@ -53,6 +75,9 @@ int vcpu_create(struct vcpu *v, struct vmm *vm, unsigned id, const struct kvm_cp
 		r = kv_errno(err, -errno, "KVM_SET_CPUID2 on vCPU %u", id);
 		goto fail;
 	}
+	r = set_xcr0(v, cpuid_xcr0(c), err);
+	if (r < 0)
+		goto fail;
 
 	struct {
 		struct kvm_msrs hdr;
