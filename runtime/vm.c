@@ -423,12 +423,17 @@ static int exit_status(enum vmm_exit_reason why)
 /* --exec without --vsock: a private directory for the hybrid socket. */
 struct exec_sock {
 	char dir[64];
-	char path[96];
+	char path[VSOCK_PATH_MAX + 1];
 };
 
 static int make_private_socket(struct exec_sock *es, struct vmm_config *cfg)
 {
-	snprintf(es->dir, sizeof(es->dir), "/tmp/kvrun-vm.XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+
+	/* "<dir>/vsock.sock_<port>" must fit the device's path limit. */
+	if (!tmp || !*tmp || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(es->dir, sizeof(es->dir), "%s/kvrun-vm.XXXXXX", tmp);
 	if (!mkdtemp(es->dir)) {
 		fprintf(stderr, "kvrun vm: cannot create a directory for the vsock socket: %s\n",
 			strerror(errno));
