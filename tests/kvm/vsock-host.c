@@ -9,6 +9,8 @@
  *                                  the stream to stdout until EOF
  *   vsock-host refused SOCK PORT   CONNECT PORT once; exit 0 when the VMM
  *                                  closes the connection without "OK"
+ *   vsock-host wait SOCK PORT MS   retry CONNECT PORT every 5 ms until
+ *                                  "OK" (exit 0) or MS ms passed (exit 1)
  *   vsock-host midframe SOCK       CONNECT to the agent's control port,
  *                                  send half of a frame, and hang up
  *   vsock-host listen PATH MS      listen on the Unix socket PATH (what a
@@ -122,6 +124,20 @@ static int connect_retry(const char *sock, const char *port)
 	return -1;
 }
 
+static int do_wait(const char *sock, const char *port, long ms)
+{
+	for (long waited = 0; waited <= ms; waited += 5) {
+		int fd = connect_once(sock, port);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		sleep_ms(5);
+	}
+	fprintf(stderr, "vsock-host: port %s not reachable within %ld ms\n", port, ms);
+	return 1;
+}
+
 static int copy(int from, int to, long delay_ms)
 {
 	static char buf[65536];
@@ -215,11 +231,13 @@ int main(int argc, char **argv)
 		return do_send(argv[2], argv[3]);
 	if (strcmp(cmd, "refused") == 0 && argc == 4)
 		return do_refused(argv[2], argv[3]);
+	if (strcmp(cmd, "wait") == 0 && argc == 5)
+		return do_wait(argv[2], argv[3], strtol(argv[4], NULL, 10));
 	if (strcmp(cmd, "midframe") == 0 && argc == 3)
 		return do_midframe(argv[2]);
 	if (strcmp(cmd, "listen") == 0 && argc == 4)
 		return do_listen(argv[2], strtol(argv[3], NULL, 10));
 	fprintf(stderr, "usage: vsock-host send|refused SOCK PORT | midframe SOCK | "
-			"listen PATH DELAY_MS\n");
+			"wait SOCK PORT MS | listen PATH DELAY_MS\n");
 	return 2;
 }
