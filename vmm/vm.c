@@ -37,10 +37,10 @@
 /* No in-kernel i8254 PIT. Measured in the test host (docs/vmm.md, "Legacy
  * devices"): with the ACPI MADT the guest ticks from the LAPIC timer in
  * TSC-deadline mode and takes its clock and TSC frequency from kvm-clock,
- * with or without a PIT, at the same boot time. A PIT would also need a GSI
- * route to match the MADT's IRQ0 -> GSI 2 override (KVM's default routing
- * sends it to pin 0). Without ACPI tables, a PIT is the only tick source:
- * the guest hung at its first sleep. */
+ * with or without a PIT, at the same boot time. Were it turned on, its IRQ 0
+ * would reach IOAPIC pin 2 as the MADT says: irq_init() replaces KVM's
+ * default routing (which sends it to pin 0). Without ACPI tables, a PIT is
+ * the only tick source: the guest hung at its first sleep. */
 #define WITH_PIT false
 
 void vm_request_exit(struct vmm *vm, enum vmm_exit_reason why)

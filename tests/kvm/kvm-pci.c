@@ -1,6 +1,6 @@
 /* kvm-pci - real-KVM checks for vmm/irq*.c and the virtio-pci notify path,
  * run by tests/kvm/suite (prints "1..0 # SKIP" by hand without /dev/kvm). KVM accepts the base routing
- * table plus MSI routes, irqfds and ioeventfds (any-length, 2-byte with
+ * table, whose ISA lines reach the IOAPIC pins the ACPI MADT names, plus MSI routes, irqfds and ioeventfds (any-length, 2-byte with
  * datamatch, port I/O); then a real-mode guest kicks two virtio-pci queues
  * and reads num_queues: the kicks must land in the kick eventfds without a
  * single MMIO exit, the read must exit and be answered by the BAR handler. */
@@ -54,6 +54,23 @@ static bool readable(int fd)
 	return poll(&p, 1, 0) == 1;
 }
 
+/* Raise KVM GSI gsi and return the IOAPIC's IRR bits that came on; lower it
+ * again. The pins are masked, so the request stays pending where it landed
+ * (while the line is high: KVM clears IRR when it goes low). */
+static uint32_t ioapic_irr_when_raised(int vm_fd, unsigned gsi)
+{
+	struct kvm_irq_level hi = { .irq = gsi, .level = 1 }, lo = { .irq = gsi, .level = 0 };
+	struct kvm_irqchip before = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	struct kvm_irqchip after = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	uint32_t irr = ~0u;
+
+	if (ioctl(vm_fd, KVM_GET_IRQCHIP, &before) == 0 && ioctl(vm_fd, KVM_IRQ_LINE, &hi) == 0 &&
+	    ioctl(vm_fd, KVM_GET_IRQCHIP, &after) == 0)
+		irr = after.chip.ioapic.irr & ~before.chip.ioapic.irr;
+	(void)ioctl(vm_fd, KVM_IRQ_LINE, &lo);
+	return irr;
+}
+
 int main(void)
 {
 	struct vmm vm;
@@ -65,7 +82,7 @@ int main(void)
 		printf("1..0 # SKIP /dev/kvm not available\n");
 		return 0;
 	}
-	tap_plan(17);
+	tap_plan(19);
 	alarm(120); /* a guest that never exits must not hang the suite */
 	if (fake_vm_init(&vm, 2 * MiB) < 0)
 		return 1;
@@ -78,6 +95,13 @@ int main(void)
 	       ioctl(vm.vm_fd, KVM_CREATE_IRQCHIP, 0) == 0,
 	   "in-kernel irqchip");
 	ok(irq_init(&vm, &err) == 0, "KVM accepts the base table: %s", err.msg);
+	uint32_t irr0 = ioapic_irr_when_raised(vm.vm_fd, 0);
+	ok(irr0 == 1u << 2,
+	   "KVM GSI 0 reaches IOAPIC pin 2 (the MADT's IRQ0 override), not pin 0 "
+	   "(IRR 0x%x)",
+	   irr0);
+	uint32_t irr4 = ioapic_irr_when_raised(vm.vm_fd, 4);
+	ok(irr4 == 1u << 4, "KVM GSI 4 (COM1) reaches IOAPIC pin 4 (IRR 0x%x)", irr4);
 
 	struct irq_router *r = vm.irq;
 	int ra = irq_msi_alloc(r, &gsi);
