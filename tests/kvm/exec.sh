@@ -23,7 +23,7 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 run=$build/runtime/kvrun-agent-run
 vhost=$build/tests/vsock-host
 cmdline="console=ttyS0 quiet panic=-1"
-total=23
+total=24
 echo "1..$total"
 
 n=0
@@ -74,6 +74,20 @@ if [ "$st" = 137 ] && [ -z "$(ls -A "$tmp/t")" ]; then
 	ok "kvrun vm --exec without --vsock: SIGKILL gives 137, private socket dir removed"
 else
 	nok "kvrun vm --exec: status $st (want 137), left: $(ls -A "$tmp/t")" "$tmp/e"
+fi
+
+# No agent in the image: the wait is bounded, the VM stopped, nothing left.
+printf '#!/bin/busybox sh\n/bin/busybox sleep 600\n' >"$tmp/noagent-init"
+noagent=$("$src/rootfs/mkinitramfs" --init "$tmp/noagent-init" --file /bin/busybox=bin/busybox 2>"$tmp/e")
+mkdir -p "$tmp/t2"
+TMPDIR=$tmp/t2 timeout 120 "$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$noagent" --cmdline "$cmdline" \
+	--agent-timeout 3 --exec -- /bin/sh -c 'exit 0' >"$tmp/o" 2>"$tmp/e"
+st=$?
+if [ "$st" = 1 ] && grep -q "the guest agent did not answer on .* within 3 s" "$tmp/e" &&
+	[ -z "$(ls -A "$tmp/t2")" ]; then
+	ok "--exec without an agent: bounded wait (--agent-timeout 3), exit 1 naming the socket, nothing left"
+else
+	nok "--exec without an agent: status $st (want 1), left: $(ls -A "$tmp/t2")" "$tmp/e"
 fi
 
 # --- one VM for the rest ----------------------------------------------------
@@ -248,6 +262,6 @@ if grep -q "unable to open an initial console" "$tmp/serial.log"; then
 else
 	ok "the kernel opened /dev/console for /init"
 fi
-left=$(ls -A "$tmp" | grep -v -x -e o -e e -e he -e g -e h -e sum -e big -e in -e late -e data -e big8 -e t -e serial.log -e mkguest.err -e 'par[0-9]' -e 'pare[0-9]')
+left=$(ls -A "$tmp" | grep -v -x -e o -e e -e he -e g -e h -e sum -e big -e in -e late -e data -e big8 -e t -e t2 -e noagent-init -e serial.log -e mkguest.err -e 'par[0-9]' -e 'pare[0-9]')
 if [ -z "$left" ]; then ok "nothing left behind"; else nok "left behind: $left"; fi
 [ "$n" = "$total" ] || echo "# ran $n of $total"
