@@ -64,7 +64,7 @@ sector() {
 	line=$(printf 'kvrun-%s %07u' "$1" "$2")
 	for ((i = 0; i < 32; i++)); do printf '%s\n' "$line"; done
 }
-host_sectors=(0 2047 8191) # guest-init.c: HOST_SECTORS of a 4 MiB disk
+host_sectors=(0 2047 8191) # guest-init.c: host_sectors[], of a 4 MiB disk
 guest_sectors=$(seq 4096 4103)
 
 # sector_is IMG TAG N: does IMG hold TAG's pattern at sector N?

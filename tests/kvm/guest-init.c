@@ -7,7 +7,7 @@
  *
  *   kvrun.cpus=N        N CPUs online
  *   kvrun.disk=rw|ro    /dev/vda holds the host's pattern (the sectors
- *                       HOST_SECTORS, line "kvrun-h NNNNNNN\n" repeated, NNNNNNN
+ *                       host_sectors, line "kvrun-h NNNNNNN\n" repeated, NNNNNNN
  *                       the sector number); rw: write the guest pattern
  *                       ("kvrun-g ...") to GUEST_SECTOR.. and fsync; ro: the disk
  *                       must be read-only and a write must fail
@@ -40,11 +40,13 @@
 
 #define SECTOR	       512
 #define LINE_LEN       16 /* "kvrun-h 0000000\n" */
-#define HOST_SECTORS   { 0, 2047, 8191 } /* of an 8192-sector (4 MiB) disk */
 #define GUEST_SECTOR   4096
 #define GUEST_NSECTORS 8
 #define WAIT_MS	       20000 /* for a device node to appear */
 #define ALARM_S	       120
+
+/* The host's pattern is at these sectors of an 8192-sector (4 MiB) disk. */
+static const unsigned host_sectors[] = { 0, 2047, 8191 };
 
 static int serial_fd = -1;
 static char result[256];
@@ -186,7 +188,6 @@ static void fill_sector(uint8_t *buf, char tag, unsigned sector)
  * (ro). Returns a word for the result line ("ok", "ro", or what failed). */
 static const char *check_disk(bool readonly, char *why, size_t whylen)
 {
-	static const unsigned host[] = HOST_SECTORS;
 	static uint8_t buf[GUEST_NSECTORS * SECTOR] __attribute__((aligned(4096)));
 	uint8_t want[SECTOR];
 	int fd;
@@ -196,12 +197,13 @@ static const char *check_disk(bool readonly, char *why, size_t whylen)
 	fd = open("/dev/vda", O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0)
 		return snprintf(why, whylen, "open:%s", strerror(errno)), why;
-	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
-		fill_sector(want, 'h', host[i]);
-		if (pread(fd, buf, SECTOR, (off_t)host[i] * SECTOR) != SECTOR ||
+	for (size_t i = 0; i < sizeof(host_sectors) / sizeof(host_sectors[0]); i++) {
+		unsigned s = host_sectors[i];
+		fill_sector(want, 'h', s);
+		if (pread(fd, buf, SECTOR, (off_t)s * SECTOR) != SECTOR ||
 		    memcmp(buf, want, SECTOR) != 0) {
 			close(fd);
-			return snprintf(why, whylen, "bad-sector-%u", host[i]), why;
+			return snprintf(why, whylen, "bad-sector-%u", s), why;
 		}
 	}
 	close(fd);
@@ -325,8 +327,8 @@ int main(void)
 		 ok ? "OK" : "FAIL", cpus, blk, "ok", rng);
 	bool hvc = mods && write_hvc0(result);
 	if (!hvc)
-		snprintf(result, sizeof(result), "KVRUN-DEVICES-FAIL cpus=%d blk=%s hvc0=fail rng=%s\n",
-			 cpus, blk, rng);
+		snprintf(result, sizeof(result),
+			 "KVRUN-DEVICES-FAIL cpus=%d blk=%s hvc0=fail rng=%s\n", cpus, blk, rng);
 	say("%s", result);
 	say("guest-init: done at %.2f s\n", uptime());
 	if (panic) {
