@@ -23,7 +23,7 @@ all: build
 help:
 	@echo "make deps          install missing Debian packages (idempotent)"
 	@echo "make / make build  build into $(RELEASE)"
-	@echo "make guest         fetch the guest kernel into $(CACHE)"
+	@echo "make guest         the guest kernel and initramfs (agent as /init) into $(CACHE)"
 	@echo "make check         install deps, build with ASan+UBSan, run every test"
 	@echo "make demo          install deps, build, and show kvrun working"
 	@echo "make format        reformat the C sources with .clang-format"
@@ -51,8 +51,15 @@ $(FUZZ)/build.ninja:
 build: $(RELEASE)/build.ninja
 	$(MESON) compile -C $(RELEASE)
 
-guest:
+# The default guest pair: the Debian cloud kernel and an initramfs with the static agent as
+# /init, busybox and the virtio modules (rootfs/mkguest; cached by its inputs).
+guest: $(RELEASE)/build.ninja
 	rootfs/fetch-kernel cloud $(CACHE)/guest-kernel
+	$(MESON) compile -C $(RELEASE) kvrun-agent
+	rootfs/mkguest --kernel-dir $(CACHE)/guest-kernel --agent $(RELEASE)/rootfs/kvrun-agent \
+		-o $(CACHE)/guest-initramfs.cpio >/dev/null
+	@echo "guest: $(CACHE)/guest-kernel/vmlinuz ($$(stat -L -c %s $(CACHE)/guest-kernel/vmlinuz) bytes)"
+	@echo "guest: $(CACHE)/guest-initramfs.cpio ($$(stat -c %s $(CACHE)/guest-initramfs.cpio) bytes)"
 
 unit: $(SANITIZE)/build.ninja
 	$(MESON) compile -C $(SANITIZE)

@@ -2,11 +2,13 @@
  *
  * Owns: parsing and validating the verb's options into a struct vmm_config
  * (every message names the option and the bad value), mapping how the VM
- * stopped to the documented exit status, and SIGTERM/SIGINT handling (stop
- * the VM cleanly; exit 128+N). The VMM library does all the work. */
+ * stopped to the documented exit status, SIGTERM/SIGINT handling (stop
+ * the VM cleanly; exit 128+N), and --exec's private socket directory. The
+ * VMM library does all the work; vm-exec.c runs the --exec command. */
 #include "layout.h"
 #include "util.h"
 #include "verbs.h"
+#include "vm-exec.h"
 #include "vmm.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum {
 	EXIT_POWEROFF = 0,
@@ -28,11 +31,23 @@ enum {
 #define DEFAULT_MEMORY (512 * MiB)
 #define MAX_MEMORY     (1024 * GiB)
 
+#define VSOCK_CID_MIN	      3u
+#define VSOCK_CID_MAX	      0xfffffffeu
+#define VSOCK_PATH_MAX	      96 /* docs/vsock.md: "<path>_4294967295" must fit sun_path */
+#define DEFAULT_AGENT_TIMEOUT 60 /* seconds */
+
+/* What parse_args gives besides the VMM config. */
+struct vm_opts {
+	char **exec_argv; /* --exec -- CMD...: NULL-terminated, or NULL */
+	unsigned agent_timeout_s;
+	bool serial_set;
+};
+
 void verb_vm_usage(FILE *out)
 {
 	fprintf(
 	    out,
-	    "usage: kvrun vm --kernel PATH [OPTIONS]\n"
+	    "usage: kvrun vm --kernel PATH [OPTIONS] [--exec -- CMD [ARG...]]\n"
 	    "\n"
 	    "Boot a Linux kernel (bzImage or ELF vmlinux) in a KVM micro-VM with the 64-bit\n"
 	    "boot protocol: no firmware, ACPI-described machine, serial console on COM1.\n"
@@ -52,10 +67,28 @@ void verb_vm_usage(FILE *out)
 	    "                       (default stdio)\n"
 	    "  --rng on|off         virtio-rng fed from the host (default off)\n"
 	    "  --hugepages          back guest RAM with 2 MiB huge pages\n"
+	    "  --vsock cid=N,socket=PATH\n"
+	    "                       virtio-vsock with guest CID N (3..4294967294); host programs\n"
+	    "                       reach guest port P through the Unix socket PATH (at most %d\n"
+	    "                       bytes) with \"CONNECT P\\n\", and a guest connecting to CID 2\n"
+	    "                       port P reaches the Unix socket PATH_P (docs/vsock.md)\n"
+	    "  --exec -- CMD [ARG...]\n"
+	    "                       run CMD through the guest agent (kvrun-agent as /init, e.g.\n"
+	    "                       the initramfs of `make guest`) with this process's stdin,\n"
+	    "                       stdout and stderr; the VM powers off when CMD exits and\n"
+	    "                       kvrun vm exits with CMD's status (128+N if killed by signal\n"
+	    "                       N). Without --vsock, cid=3 on a private socket in a\n"
+	    "                       temporary directory, removed afterwards. --serial defaults\n"
+	    "                       to none here\n"
+	    "  --agent-timeout S    with --exec: give up when the agent has not answered S\n"
+	    "                       seconds after start (default %d)\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "SIGTERM and SIGINT stop the VM cleanly. A guest started with --serial stdio on a\n"
 	    "terminal gets the terminal in raw mode; power the guest off to leave.\n"
+	    "\n"
+	    "The default guest pair, built by `make guest` into $KVRUN_CACHE (else\n"
+	    "build/cache): guest-kernel/vmlinuz and guest-initramfs.cpio.\n"
 	    "\n"
 	    "Exit status:\n"
 	    "  0      the guest powered off (ACPI S5, e.g. `poweroff -f`)\n"
@@ -66,8 +99,11 @@ void verb_vm_usage(FILE *out)
 	    "  3      the guest rebooted (the VM is not restarted)\n"
 	    "  4      the guest panicked\n"
 	    "  5      triple fault (the vCPU shut down: unrecoverable guest CPU state)\n"
-	    "  128+N  stopped by signal N (143 for SIGTERM, 130 for SIGINT)\n",
-	    LAYOUT_MAX_CPUS, VMM_MAX_DISKS);
+	    "  128+N  stopped by signal N (143 for SIGTERM, 130 for SIGINT)\n"
+	    "With --exec: CMD's exit status once the guest powered off; 1 when the agent\n"
+	    "was not ready in time or the connection to it broke; 3, 4, 5 as above when the\n"
+	    "guest stopped otherwise.\n",
+	    LAYOUT_MAX_CPUS, VMM_MAX_DISKS, VSOCK_PATH_MAX, DEFAULT_AGENT_TIMEOUT);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -134,7 +170,49 @@ out:
 	return r;
 }
 
-static int parse_args(int argc, char **argv, struct vmm_config *cfg)
+/* cid=N,socket=PATH; s is modified in place (commas become NULs). */
+static int parse_vsock(char *s, struct vmm_config *cfg)
+{
+	char *orig = strdup(s);
+	const char *cid = NULL, *path = NULL;
+	uint64_t v;
+	int r = 0;
+
+	if (!orig)
+		return -ENOMEM;
+	for (char *save = NULL, *kv = strtok_r(s, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		if (strncmp(kv, "cid=", 4) == 0) {
+			cid = kv + 4;
+		} else if (strncmp(kv, "socket=", 7) == 0) {
+			path = kv + 7;
+		} else {
+			r = usage_error("--vsock: \"%s\" in \"%s\" is not cid=N or socket=PATH", kv,
+					orig);
+			goto out;
+		}
+	}
+	if (!cid || !path) {
+		r = usage_error("--vsock: \"%s\" needs both cid=N and socket=PATH", orig);
+		goto out;
+	}
+	if (parse_u64(cid, VSOCK_CID_MAX, &v) < 0 || v < VSOCK_CID_MIN) {
+		r = usage_error("--vsock: cid \"%s\" is not between %u and %u", cid, VSOCK_CID_MIN,
+				VSOCK_CID_MAX);
+		goto out;
+	}
+	if (!*path || strlen(path) > VSOCK_PATH_MAX) {
+		r = usage_error("--vsock: socket \"%s\" is empty or longer than %d bytes", path,
+				VSOCK_PATH_MAX);
+		goto out;
+	}
+	cfg->vsock = (struct vmm_vsock){ .guest_cid = v, .uds_path = path };
+out:
+	free(orig);
+	return r;
+}
+
+static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_opts *vo)
 {
 	enum {
 		O_KERNEL = 1,
@@ -147,6 +225,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 		O_SERIAL,
 		O_RNG,
 		O_HUGEPAGES,
+		O_VSOCK,
+		O_EXEC,
+		O_AGENT_TIMEOUT,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -160,12 +241,17 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 		{ "serial", required_argument, NULL, O_SERIAL },
 		{ "rng", required_argument, NULL, O_RNG },
 		{ "hugepages", no_argument, NULL, O_HUGEPAGES },
+		{ "vsock", required_argument, NULL, O_VSOCK },
+		{ "exec", no_argument, NULL, O_EXEC },
+		{ "agent-timeout", required_argument, NULL, O_AGENT_TIMEOUT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool exec = false;
 	uint64_t v;
 	int c, r;
 
+	*vo = (struct vm_opts){ .agent_timeout_s = DEFAULT_AGENT_TIMEOUT };
 	*cfg = (struct vmm_config){ .cpus = 1,
 				    .mem_bytes = DEFAULT_MEMORY,
 				    .serial = { .kind = VMM_CHR_STDIO },
@@ -212,6 +298,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 		case O_SERIAL:
 			if ((r = parse_chardev("--serial", optarg, &cfg->serial)) < 0)
 				return r;
+			vo->serial_set = true;
 			break;
 		case O_RNG:
 			if (strcmp(optarg, "on") == 0)
@@ -223,6 +310,20 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 			break;
 		case O_HUGEPAGES:
 			cfg->hugepages = true;
+			break;
+		case O_VSOCK:
+			if ((r = parse_vsock(optarg, cfg)) < 0)
+				return r;
+			break;
+		case O_EXEC:
+			exec = true;
+			break;
+		case O_AGENT_TIMEOUT:
+			if (parse_u64(optarg, 24 * 3600, &v) < 0 || v < 1)
+				return usage_error("--agent-timeout: \"%s\" is not between 1 and "
+						   "86400 seconds",
+						   optarg);
+			vo->agent_timeout_s = (unsigned)v;
 			break;
 		case 'h':
 		case O_HELP:
@@ -238,9 +339,20 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg)
 					   argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
+	if (exec) {
+		/* getopt stopped at "--" (consumed) or at the first non-option. */
+		if (optind >= argc)
+			return usage_error("--exec needs a command: --exec -- CMD [ARG...]");
+		vo->exec_argv = &argv[optind];
+		if (!vo->serial_set)
+			cfg->serial = (struct vmm_chardev){ .kind = VMM_CHR_NONE };
+		if (cfg->serial.kind == VMM_CHR_STDIO || cfg->console.kind == VMM_CHR_STDIO)
+			return usage_error("--exec gives the command this process's stdio: "
+					   "--serial and --console cannot be stdio");
+	} else if (optind < argc) {
 		return usage_error("unexpected argument \"%s\" (see kvrun vm --help)",
 				   argv[optind]);
+	}
 	if (!cfg->kernel)
 		return usage_error("--kernel is required (see kvrun vm --help)");
 	if (cfg->console.kind == VMM_CHR_STDIO && cfg->serial.kind == VMM_CHR_STDIO)
@@ -308,16 +420,70 @@ static int exit_status(enum vmm_exit_reason why)
 	}
 }
 
+/* --exec without --vsock: a private directory for the hybrid socket. */
+struct exec_sock {
+	char dir[64];
+	char path[VSOCK_PATH_MAX + 1];
+};
+
+static int make_private_socket(struct exec_sock *es, struct vmm_config *cfg)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	/* "<dir>/vsock.sock_<port>" must fit the device's path limit. */
+	if (!tmp || !*tmp || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(es->dir, sizeof(es->dir), "%s/kvrun-vm.XXXXXX", tmp);
+	if (!mkdtemp(es->dir)) {
+		fprintf(stderr, "kvrun vm: cannot create a directory for the vsock socket: %s\n",
+			strerror(errno));
+		es->dir[0] = 0;
+		return -errno;
+	}
+	snprintf(es->path, sizeof(es->path), "%s/vsock.sock", es->dir);
+	cfg->vsock = (struct vmm_vsock){ .guest_cid = VSOCK_CID_MIN, .uds_path = es->path };
+	return 0;
+}
+
+static void remove_private_socket(struct exec_sock *es)
+{
+	if (!es->dir[0])
+		return;
+	(void)unlink(es->path); /* the device removes it; not when it never bound */
+	if (rmdir(es->dir) < 0)
+		fprintf(stderr, "kvrun vm: cannot remove %s: %s\n", es->dir, strerror(errno));
+	es->dir[0] = 0;
+}
+
+/* The status of `kvrun vm --exec`: the command's, once the guest powered
+ * off (or was stopped by us after it did not); otherwise why the VM
+ * stopped. */
+static int exec_status(int cmd, const struct kv_err *cmd_err, enum vmm_exit_reason why)
+{
+	if (why == VMM_EXIT_STOPPED && stop_signal)
+		return 128 + stop_signal;
+	if (cmd >= 0 && (why == VMM_EXIT_POWEROFF || why == VMM_EXIT_STOPPED))
+		return cmd;
+	if (cmd < 0)
+		fprintf(stderr, "kvrun vm: --exec: %s\n", cmd_err->msg);
+	if (why == VMM_EXIT_POWEROFF || why == VMM_EXIT_STOPPED)
+		return EXIT_VMM_ERROR;
+	return exit_status(why);
+}
+
 int verb_vm(int argc, char **argv)
 {
 	enum vmm_exit_reason why = VMM_EXIT_NONE;
-	struct kv_err err = { 0 };
+	struct kv_err err = { 0 }, cmd_err = { 0 };
+	struct exec_sock es = { 0 };
+	struct vm_exec *x = NULL;
 	struct vmm_config cfg;
+	struct vm_opts vo;
 	struct vmm *vm = NULL;
 	sigset_t stop, old;
-	int r;
+	int r, cmd;
 
-	r = parse_args(argc, argv, &cfg);
+	r = parse_args(argc, argv, &cfg, &vo);
 	if (r == 1) {
 		verb_vm_usage(stdout);
 		return 0;
@@ -326,9 +492,12 @@ int verb_vm(int argc, char **argv)
 		return KVRUN_EXIT_USAGE;
 	if (check_inputs(&cfg) < 0)
 		return EXIT_VMM_ERROR;
+	if (vo.exec_argv && !cfg.vsock.guest_cid && make_private_socket(&es, &cfg) < 0)
+		return EXIT_VMM_ERROR;
 
 	/* Hold SIGTERM/SIGINT while building; a signal that came meanwhile is
-	 * delivered on unblocking and stops the VM before it runs. */
+	 * delivered on unblocking and stops the VM before it runs. The --exec
+	 * thread inherits the blocked mask: the handler runs on this thread. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -338,9 +507,18 @@ int verb_vm(int argc, char **argv)
 		r = vmm_create(&cfg, &vm, &err);
 	else
 		kv_errno(&err, r, "cannot install signal handlers");
+	if (r == 0 && vo.exec_argv) {
+		r = vm_exec_start(vm, cfg.vsock.uds_path, vo.exec_argv,
+				  (int)vo.agent_timeout_s * 1000, &x, &err);
+		if (r < 0) {
+			vmm_destroy(vm);
+			vm = NULL;
+		}
+	}
 	if (r < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		fprintf(stderr, "kvrun vm: %s\n", err.msg);
+		remove_private_socket(&es);
 		return EXIT_VMM_ERROR;
 	}
 	if (cfg.serial.kind == VMM_CHR_PTY)
@@ -354,10 +532,14 @@ int verb_vm(int argc, char **argv)
 
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	running_vm = NULL;
-	vmm_destroy(vm);
+	if (x)
+		vm_exec_vm_gone(x);
+	vmm_destroy(vm); /* closes the host ends of every vsock stream */
+	cmd = x ? vm_exec_finish(x, &cmd_err) : 0;
+	remove_private_socket(&es);
 	if (r < 0) {
 		fprintf(stderr, "kvrun vm: %s\n", err.msg);
 		return EXIT_VMM_ERROR;
 	}
-	return exit_status(why);
+	return x ? exec_status(cmd, &cmd_err, why) : exit_status(why);
 }

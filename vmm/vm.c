@@ -236,7 +236,7 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 		return kv_errno(err, r, "cannot register the i8042 reset port");
 
 	/* PCI bus 0: the host bridge at 00:00.0, then one slot per device in
-	 * this order (console, rng, disks, pvpanic). Every device interrupts
+	 * this order (console, rng, disks, vsock, pvpanic). Every device interrupts
 	 * through MSI-X; pvpanic is always there so a guest panic is reported
 	 * as one (exit 4 in `kvrun vm`) rather than a reboot or a hang. */
 	r = pci_init(vm, err);
@@ -256,6 +256,13 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
 		/* One request queue per vCPU (blk-mq maps them 1:1). */
 		if ((r = virtio_blk_create(vm, &cfg->disks[i], vm->ncpus, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
+			return r;
+	}
+	/* The vsock device binds its Unix listener and watches it on vm->loop,
+	 * which vm_build initialized before calling us. */
+	if (cfg->vsock.guest_cid != 0) {
+		if ((r = virtio_vsock_create(vm, &cfg->vsock, &dev, err)) < 0 ||
 		    (r = add_virtio(vm, dev, err)) < 0)
 			return r;
 	}

@@ -67,7 +67,7 @@ void pstream_service(struct agent *a, struct pstream *s)
 	if (s->done || !s->attached)
 		return;
 	if ((out && pump_run(&s->out, s->io.fd, s->sock.fd) < 0) ||
-	    (in && !s->in.eof && pump_run(&s->in, s->sock.fd, s->io.fd) < 0)) {
+	    (in && !pump_finished(&s->in) && pump_run(&s->in, s->sock.fd, s->io.fd) < 0)) {
 		alog("pid %d: stream %u: out of memory", (int)s->p->pid, s->kind);
 		pstream_finish(a, s);
 		return;

@@ -11,13 +11,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 n=0
-echo "1..15"
+echo "1..24"
 
 # expect NAME STATUS STDERR-SUBSTRING ARGS...
 expect() {
 	local name=$1 want=$2 msg=$3 st lines
 	shift 3
-	"$kvrun" "$@" >out 2>err
+	TMPDIR=$tmp "$kvrun" "$@" >out 2>err
 	st=$?
 	lines=$(wc -l <err)
 	n=$((n + 1))
@@ -62,6 +62,15 @@ expect "not a kernel" 1 "not a Linux kernel" vm --kernel zeros
 expect "missing disk" 1 "--disk: $tmp/nodisk: No such file or directory" vm --kernel zeros --disk "path=$tmp/nodisk"
 expect "missing initrd" 1 "initrd $tmp/noinitrd: No such file" vm --kernel bz --initrd "$tmp/noinitrd"
 expect "too little memory for the kernel" 1 "does not fit: it needs guest RAM up to 80 MiB" vm --kernel bz --memory 32M
+expect "--vsock cid 2 is reserved" 2 '--vsock: cid "2" is not between 3 and 4294967294' vm --kernel k --vsock cid=2,socket=s
+expect "--vsock cid over 32 bits" 2 '--vsock: cid "4294967295" is not between' vm --kernel k --vsock cid=4294967295,socket=s
+expect "--vsock cid not a number" 2 '--vsock: cid "x" is not between' vm --kernel k --vsock cid=x,socket=s
+expect "--vsock socket too long" 2 "--vsock: socket \"/$(printf 'a%.0s' $(seq 1 96))\" is empty or longer than 96 bytes" vm --kernel k --vsock "cid=3,socket=/$(printf 'a%.0s' $(seq 1 96))"
+expect "--vsock without socket" 2 '--vsock: "cid=3" needs both cid=N and socket=PATH' vm --kernel k --vsock cid=3
+expect "--vsock unknown key" 2 '--vsock: "port=1" in "cid=3,port=1" is not' vm --kernel k --vsock cid=3,port=1
+expect "--exec without a command" 2 "--exec needs a command" vm --kernel k --exec --
+expect "--exec with --serial stdio" 2 "--serial and --console cannot be stdio" vm --kernel k --serial stdio --exec -- true
+expect "--exec: bad input still before KVM, no temp dir left" 1 "not a Linux kernel" vm --kernel zeros --exec -- true
 n=$((n + 1))
 left=$(ls -A | grep -v -e '^out$' -e '^err$' -e '^bz$' -e '^zeros$')
 if [ -z "$left" ]; then echo "ok $n - nothing left behind"; else echo "not ok $n - left behind: $left"; fi

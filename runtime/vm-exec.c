@@ -1,0 +1,181 @@
+/* vm-exec.c - `kvrun vm --exec`: the thread that runs the command.
+ *
+ * Owns: waiting for the agent (one CONNECT attempt at a time, so that the
+ * VM stopping ends the wait at once), running the command as the guest's
+ * init with the caller's stdio, and stopping the VM whenever it would not
+ * power off by itself (agent never ready, a broken connection, a guest that
+ * does not power off after the command). vmm_request_stop() is only called
+ * under x->lock while the VM still exists. */
+#include "vm-exec.h"
+
+#include "agent-client.h"
+#include "kvap-frame.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long the guest gets to power off once the command has exited. */
+#define POWEROFF_GRACE_MS 30000
+#define RETRY_MS	  50
+
+struct vm_exec {
+	struct vmm *vm; /* NULL once the VM is gone */
+	pthread_mutex_t lock;
+	int gone_efd; /* readable once vm_exec_vm_gone() ran */
+	pthread_t thread;
+	struct agent_dialer dialer;
+	char *const *argv;
+	int ready_timeout_ms;
+	int result;
+	struct kv_err err;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void stop_vm(struct vm_exec *x)
+{
+	pthread_mutex_lock(&x->lock);
+	if (x->vm)
+		vmm_request_stop(x->vm);
+	pthread_mutex_unlock(&x->lock);
+}
+
+/* Sleep up to ms; true when the VM went away meanwhile. */
+static bool wait_gone(struct vm_exec *x, int ms)
+{
+	struct pollfd p = { .fd = x->gone_efd, .events = POLLIN };
+	int64_t end = now_ms() + ms;
+
+	for (;;) {
+		int left = (int)(end - now_ms());
+		if (left < 0)
+			left = 0;
+		int r = poll(&p, 1, left);
+		if (r > 0)
+			return true;
+		if (r == 0)
+			return false;
+		if (errno != EINTR)
+			return false;
+	}
+}
+
+/* Until the agent accepts a connection on its control port. */
+static int wait_ready(struct vm_exec *x)
+{
+	struct agent_dialer once = x->dialer;
+	int64_t end = now_ms() + x->ready_timeout_ms;
+	struct kv_err e = { 0 };
+
+	once.timeout_ms = 0;	   /* one attempt */
+	once.io_timeout_ms = 6000; /* the VMM answers a CONNECT within 5 s */
+	for (;;) {
+		int fd = agent_dial(&once, KVAP_PORT_CONTROL, &e);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (now_ms() >= end)
+			return kv_errf(
+			    &x->err, -ETIMEDOUT,
+			    "the guest agent did not answer on %s within %d s (last: %s)",
+			    x->dialer.path, x->ready_timeout_ms / 1000, e.msg);
+		if (wait_gone(x, RETRY_MS))
+			return kv_errf(&x->err, -ECANCELED,
+				       "the VM stopped before the guest agent was ready");
+	}
+}
+
+static void *exec_main(void *arg)
+{
+	struct vm_exec *x = arg;
+	struct agent_run_opts opts = AGENT_RUN_OPTS_DEFAULT;
+	int r;
+
+	opts.poweroff = true;
+	r = wait_ready(x);
+	if (r == 0)
+		r = agent_run_command(&x->dialer, x->argv, &opts, &x->err);
+	x->result = r;
+	if (r < 0) {
+		stop_vm(x);
+		return NULL;
+	}
+	/* The agent powers the guest off after its init exited. */
+	if (!wait_gone(x, POWEROFF_GRACE_MS)) {
+		fprintf(stderr,
+			"kvrun vm: the guest did not power off within %d s of the "
+			"command's exit; stopping it\n",
+			POWEROFF_GRACE_MS / 1000);
+		stop_vm(x);
+	}
+	return NULL;
+}
+
+int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[], int ready_timeout_ms,
+		  struct vm_exec **out, struct kv_err *err)
+{
+	struct vm_exec *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x)
+		return kv_errf(err, -ENOMEM, "out of memory");
+	x->vm = vm;
+	x->argv = argv;
+	x->ready_timeout_ms = ready_timeout_ms;
+	if ((r = agent_dialer_hybrid(&x->dialer, socket_path, err)) < 0) {
+		free(x);
+		return r;
+	}
+	x->gone_efd = eventfd(0, EFD_CLOEXEC);
+	if (x->gone_efd < 0) {
+		r = kv_errno(err, -errno, "eventfd");
+		free(x);
+		return r;
+	}
+	pthread_mutex_init(&x->lock, NULL);
+	if ((r = pthread_create(&x->thread, NULL, exec_main, x)) != 0) {
+		close(x->gone_efd);
+		pthread_mutex_destroy(&x->lock);
+		free(x);
+		return kv_errno(err, -r, "cannot start the --exec thread");
+	}
+	*out = x;
+	return 0;
+}
+
+void vm_exec_vm_gone(struct vm_exec *x)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&x->lock);
+	x->vm = NULL;
+	pthread_mutex_unlock(&x->lock);
+	while (write(x->gone_efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+}
+
+int vm_exec_finish(struct vm_exec *x, struct kv_err *err)
+{
+	pthread_join(x->thread, NULL);
+	int r = x->result;
+	if (r < 0 && err)
+		*err = x->err;
+	close(x->gone_efd);
+	pthread_mutex_destroy(&x->lock);
+	free(x);
+	return r;
+}
