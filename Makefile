@@ -25,7 +25,7 @@ help:
 	@echo "make / make build  build into $(RELEASE)"
 	@echo "make guest         the guest kernel and initramfs (agent as /init) into $(CACHE)"
 	@echo "make check         install deps, build with ASan+UBSan, run every test"
-	@echo "make demo          install deps, build, and show kvrun working"
+	@echo "make demo          install deps, build, build the guest image, run busybox in a VM"
 	@echo "make format        reformat the C sources with .clang-format"
 	@echo "make fuzz          build the libFuzzer targets with clang and fuzz for FUZZ_TIME=$(FUZZ_TIME) s"
 	@echo "make format-check  fail when a C source is not formatted"
@@ -69,9 +69,14 @@ check: deps format-check $(SANITIZE)/build.ninja guest
 	$(MESON) compile -C $(SANITIZE)
 	$(MESON) test -C $(SANITIZE) --print-errorlogs
 
-demo: deps build
+demo: deps build guest
 	tests/testhost/needs-kvm --describe --probe $(RELEASE)/tests/kvm-selftest || true
-	tests/testhost/with-kvm --probe $(RELEASE)/tests/kvm-selftest -- sh -c 'ls -l /dev/kvm && $(RELEASE)/tests/kvm-selftest caps'
+	tests/testhost/with-kvm --probe $(RELEASE)/tests/kvm-selftest -- \
+		$(RELEASE)/runtime/kvrun vm --kernel $(CACHE)/guest-kernel/vmlinuz \
+		--initrd $(CACHE)/guest-initramfs.cpio --cmdline "console=ttyS0 quiet panic=-1" \
+		--cpus 2 --memory 512M --exec -- /bin/sh -c \
+		'echo "hello from busybox, PID $$$$ in a kvrun micro-VM"; uname -sr; \
+		 echo "vCPUs: $$(grep -c ^processor /proc/cpuinfo)"; ls /sys/bus/pci/devices'
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
 fuzz: deps $(FUZZ)/build.ninja
