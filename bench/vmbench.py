@@ -25,6 +25,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARKER = b"KVRUN-BENCH-INIT"
 UPTIME_TAG = b"KVRUN-BENCH-UPTIME"
 INSIDE_ENV = "KVRUN_BENCH_IN_TESTHOST"
+STATUS_ENV = "KVRUN_BENCH_STATUS_FILE"
+STATUS_GRACE_S = 60
 VMMS = ("kvrun", "qemu-microvm", "qemu-q35")
 
 
@@ -46,8 +48,8 @@ def default_kvrun():
 
 
 def where_to_run(prog, argv, timeout):
-    """Return when this process may use /dev/kvm; otherwise re-execute the benchmark
-    inside the test host (which never returns)."""
+    """Return when this process may use /dev/kvm; otherwise run the benchmark inside the
+    test host and exit with its status (never returns)."""
     if os.environ.get(INSIDE_ENV) == "1":
         return
     probe = os.path.join(TOP, "build", "release", "tests", "kvm-selftest")
@@ -59,11 +61,66 @@ def where_to_run(prog, argv, timeout):
     print(f"# {r.stdout.strip()}", flush=True)
     if r.returncode == 0:
         return
-    os.environ[INSIDE_ENV] = "1"
-    os.chdir(TOP)  # the cwd must be visible inside the test host (not /tmp)
+    sys.exit(run_in_testhost(argv, timeout))
+
+
+def run_in_testhost(argv, timeout):
+    """Run this script with argv inside tests/testhost/run; return its exit status.
+
+    The inner run writes its status to a file in the (read-write, shared) checkout when
+    it ends. tests/testhost/run has been seen not to return after its command and QEMU
+    had exited (its `wait -n` then waits for the timeout): when the status file has been
+    there for STATUS_GRACE_S, the run is stopped and the inner status returned."""
+    os.makedirs(os.path.join(TOP, "build"), exist_ok=True)
+    sdir = tempfile.mkdtemp(prefix=".bench-status.", dir=os.path.join(TOP, "build"))
+    status_file = os.path.join(sdir, "status")
+    env = dict(os.environ, **{INSIDE_ENV: "1", STATUS_ENV: status_file})
     run = os.path.join(TOP, "tests", "testhost", "run")
     script = os.path.abspath(sys.argv[0])
-    os.execv(run, [run, "--timeout", str(timeout), "--", sys.executable, script] + argv)
+    # The cwd must be visible inside the test host (not /tmp).
+    p = subprocess.Popen([run, "--timeout", str(timeout), "--", sys.executable, script] + argv, cwd=TOP, env=env)
+    ended = None
+    rc = None
+    try:
+        while rc is None:
+            try:
+                rc = p.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+            if rc is None and ended is None and _read_status(status_file) is not None:
+                ended = time.monotonic()
+            if rc is None and ended is not None and time.monotonic() - ended > STATUS_GRACE_S:
+                print(
+                    f"# tests/testhost/run still running {STATUS_GRACE_S} s after the benchmark "
+                    f"ended: stopped it (pid {p.pid})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                p.terminate()
+                p.wait()
+                break
+        inner = _read_status(status_file)
+    finally:
+        shutil.rmtree(sdir, ignore_errors=True)
+    return inner if inner is not None else rc
+
+
+def _read_status(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def finish(status):
+    """End a benchmark: report status to a caller outside the test host, if any."""
+    path = os.environ.get(STATUS_ENV)
+    if path:
+        with open(path + ".tmp", "w") as f:
+            f.write(f"{status}\n")
+        os.rename(path + ".tmp", path)
+    return status
 
 
 def check_inputs(prog, kvrun, kernel, busybox):
@@ -386,4 +443,19 @@ def categorize(m):
         return "kernel(" + p.strip("[]") + ")"
     if p.startswith("/memfd:") or p.startswith("/dev/"):
         return "shm/dev"
+    if p.startswith("anon_inode:"):
+        return "kvm"
     return "file"
+
+
+def run_main(main, argv):
+    """sys.exit(run_main(main, argv)): main's status, also reported by finish()."""
+    status = 1
+    try:
+        status = main(argv)
+    except SystemExit as e:
+        status = e.code if isinstance(e.code, int) else 1
+        raise
+    finally:
+        finish(status)
+    return status
