@@ -16,7 +16,7 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	acpica-tools
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 
-.PHONY: all build deps guest check unit demo format format-check clean help fuzz
+.PHONY: all build deps guest check unit demo format format-check clean help fuzz bench
 
 all: build
 
@@ -29,6 +29,7 @@ help:
 	@echo "make format        reformat the C sources with .clang-format"
 	@echo "make fuzz          build the libFuzzer targets with clang and fuzz for FUZZ_TIME=$(FUZZ_TIME) s"
 	@echo "make format-check  fail when a C source is not formatted"
+	@echo "make bench         boot time and VMM memory against QEMU (docs/performance.md)"
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -77,6 +78,12 @@ demo: deps build guest
 		--cpus 2 --memory 512M --exec -- /bin/sh -c \
 		'echo "hello from busybox, PID $$$$ in a kvrun micro-VM"; uname -sr; \
 		 echo "vCPUs: $$(grep -c ^processor /proc/cpuinfo)"; ls /sys/bus/pci/devices'
+
+# Not part of check: benchmarks print ratios against QEMU measured in the same run.
+bench: deps build guest
+	@rc=0; for b in boot vmm-rss; do \
+		KVRUN_CACHE=$(abspath $(CACHE)) bench/$$b --kvrun $(abspath $(RELEASE))/runtime/kvrun || rc=1; \
+	done; exit $$rc
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
 fuzz: deps $(FUZZ)/build.ninja
