@@ -68,7 +68,9 @@ unit: $(SANITIZE)/build.ninja
 
 check: deps format-check $(SANITIZE)/build.ninja guest
 	$(MESON) compile -C $(SANITIZE)
-	$(MESON) test -C $(SANITIZE) --print-errorlogs
+	@# The digest comes last so that a log cut to its tail still names the failure.
+	$(MESON) test -C $(SANITIZE) --print-errorlogs || \
+		{ tests/failure-digest $(SANITIZE)/meson-logs/testlog.json 20; exit 1; }
 
 demo: deps build guest
 	tests/testhost/needs-kvm --describe --probe $(RELEASE)/tests/kvm-selftest || true
