@@ -419,12 +419,14 @@ def read_smaps(pid):
 
 
 def guest_ram_mappings(vmm, maps, memory_mib):
-    """The mappings that hold guest RAM. kvrun's is its memfd 'kvrun-guest-ram'. QEMU's
+    """The mappings that hold guest RAM. kvrun's is its file 'kvrun-guest-ram' (a memfd, or
+    an unlinked file on its private huge-page tmpfs: '/kvrun-guest-ram (deleted)'). QEMU's
     default RAM block is an anonymous mapping of exactly the -m size (q35 maps its low and
     high RAM as aliases of that one block); its firmware and option-ROM blocks are small
     separate mappings and are counted as VMM overhead."""
     if vmm == "kvrun":
-        return [m for m in maps if m["path"].startswith("/memfd:kvrun-guest-ram")]
+        names = ("/memfd:kvrun-guest-ram", "/kvrun-guest-ram")
+        return [m for m in maps if m["path"].startswith(names)]
     size = memory_mib * 1024
     return [m for m in maps if m["path"] == "" and size <= m["Size"] <= size + 4096]
 
@@ -441,7 +443,7 @@ def categorize(m):
         return "stack"
     if p.startswith("["):
         return "kernel(" + p.strip("[]") + ")"
-    if p.startswith("/memfd:") or p.startswith("/dev/"):
+    if p.startswith(("/memfd:", "/dev/", "/kvrun-guest-ram")):
         return "shm/dev"
     if p.startswith("anon_inode:"):
         return "kvm"
