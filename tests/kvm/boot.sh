@@ -47,7 +47,7 @@ check() {
 	local name=$1 want=$2 cpus=$3 extra=$4 start end st line
 	shift 4
 	start=$(date +%s%N)
-	timeout 300 "$kvrun" vm --kernel "$kernel" --initrd "$tmp/initramfs.cpio.gz" --serial "file:$tmp/$name.log" \
+	timeout -k 10 300 "$kvrun" vm --kernel "$kernel" --initrd "$tmp/initramfs.cpio.gz" --serial "file:$tmp/$name.log" \
 		--cmdline "console=ttyS0 panic=-1 quiet $extra" "$@" 2>"$tmp/$name.err"
 	st=$?
 	end=$(date +%s%N)

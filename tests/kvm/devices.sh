@@ -87,7 +87,7 @@ run() {
 	[ "$ro" = ro ] && disk=$disk,readonly=on
 	[ "$cpus" -gt 1 ] && mem=512M
 	start=$(date +%s%N)
-	timeout 300 "$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$initrd" --cpus "$cpus" --memory "$mem" \
+	timeout -k 10 300 "$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$initrd" --cpus "$cpus" --memory "$mem" \
 		--cmdline "console=ttyS0 panic=-1 quiet kvrun.cpus=$cpus kvrun.disk=$ro $extra" \
 		--disk "$disk" --rng on --console "file:$log" --serial stdio >"$out" 2>"$tmp/$name.err"
 	st=$?

@@ -56,7 +56,7 @@ vm=("$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$image" --cmdline "$cmdline")
 
 # --- one-shot: kvrun vm --exec ---------------------------------------------
 t0=$(date +%s.%N)
-timeout 120 "${vm[@]}" --vsock "cid=3,socket=$tmp/once.sock" \
+timeout -k 10 120 "${vm[@]}" --vsock "cid=3,socket=$tmp/once.sock" \
 	--exec -- /bin/sh -c 'echo hi; echo oops >&2; exit 3' >"$tmp/o" 2>"$tmp/e"
 st=$?
 t1=$(date +%s.%N)
@@ -68,7 +68,7 @@ else
 fi
 if [ ! -e "$tmp/once.sock" ]; then ok "--exec: the vsock socket is removed"; else nok "--exec left $tmp/once.sock"; fi
 mkdir "$tmp/t"
-TMPDIR=$tmp/t timeout 120 "${vm[@]}" --exec -- /bin/sh -c 'kill -9 $$' >"$tmp/o" 2>"$tmp/e"
+TMPDIR=$tmp/t timeout -k 10 120 "${vm[@]}" --exec -- /bin/sh -c 'kill -9 $$' >"$tmp/o" 2>"$tmp/e"
 st=$?
 if [ "$st" = 137 ] && [ -z "$(ls -A "$tmp/t")" ]; then
 	ok "kvrun vm --exec without --vsock: SIGKILL gives 137, private socket dir removed"
@@ -80,7 +80,7 @@ fi
 printf '#!/bin/busybox sh\n/bin/busybox sleep 600\n' >"$tmp/noagent-init"
 noagent=$("$src/rootfs/mkinitramfs" --init "$tmp/noagent-init" --file /bin/busybox=bin/busybox 2>"$tmp/e")
 mkdir -p "$tmp/t2"
-TMPDIR=$tmp/t2 timeout 120 "$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$noagent" --cmdline "$cmdline" \
+TMPDIR=$tmp/t2 timeout -k 10 120 "$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$noagent" --cmdline "$cmdline" \
 	--agent-timeout 3 --exec -- /bin/sh -c 'exit 0' >"$tmp/o" 2>"$tmp/e"
 st=$?
 if [ "$st" = 1 ] && grep -q "the guest agent did not answer on .* within 3 s" "$tmp/e" &&
@@ -94,7 +94,7 @@ fi
 sock=$tmp/v.sock
 "${vm[@]}" --serial "file:$tmp/serial.log" --vsock "cid=7,socket=$sock" &
 vmpid=$!
-r() { timeout 120 "$run" --hybrid "$sock" --timeout 90000 -- "$@"; }
+r() { timeout -k 10 120 "$run" --hybrid "$sock" --timeout 90000 -- "$@"; }
 
 if r /bin/sh -c 'exit 0' >"$tmp/o" 2>"$tmp/e"; then
 	ok "kvrun-agent-run reaches the agent of a background VM"
@@ -205,7 +205,7 @@ head -c 8388608 /dev/urandom >"$tmp/big8"
 want8=$(sha256sum <"$tmp/big8" | cut -d' ' -f1)
 r /bin/sh -c 'vsock-cat listen 5002 </dev/null | { sleep 3; sha256sum; }' >"$tmp/g" 2>"$tmp/e" &
 gp=$!
-timeout 120 "$vhost" send "$sock" 5002 <"$tmp/big8" >/dev/null 2>"$tmp/he"
+timeout -k 10 120 "$vhost" send "$sock" 5002 <"$tmp/big8" >/dev/null 2>"$tmp/he"
 hs=$?
 wait "$gp"
 gs=$?
@@ -215,7 +215,7 @@ else
 	nok "slow guest reader: host $hs, guest $gs" "$tmp/he" "$tmp/e"
 fi
 
-timeout 120 "$vhost" listen "${sock}_5003" 20 >"$tmp/h" 2>"$tmp/he" &
+timeout -k 10 120 "$vhost" listen "${sock}_5003" 20 >"$tmp/h" 2>"$tmp/he" &
 hp=$!
 for _ in $(seq 1 50); do [ -S "${sock}_5003" ] && break; sleep 0.1; done
 sleep 0.2
@@ -249,9 +249,9 @@ else
 fi
 
 # --- shutdown -----------------------------------------------------------------
-timeout 120 "$run" --hybrid "$sock" --poweroff -- /bin/sh -c 'exit 0' >/dev/null 2>"$tmp/e"
+timeout -k 10 120 "$run" --hybrid "$sock" --poweroff -- /bin/sh -c 'exit 0' >/dev/null 2>"$tmp/e"
 st=$?
-timeout 60 tail --pid="$vmpid" -f /dev/null
+timeout -k 10 60 tail --pid="$vmpid" -f /dev/null
 wait "$vmpid"
 vst=$?
 vmpid=
