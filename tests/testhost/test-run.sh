@@ -43,7 +43,7 @@ same() { cmp -s "$1" "$2" || { diag <(echo "$1 differs from $2:") <(diff <(cat -
 has() { grep -qF -- "$2" "$1" || { diag <(echo "'$2' not in $1:") "$1"; false; }; }
 lacks() { ! grep -qF -- "$2" "$1" || { diag <(echo "'$2' unexpectedly in $1:") "$1"; false; }; }
 
-echo "1..14"
+echo "1..15"
 
 # --- boot 1: everything observable from one command -------------------------------------
 cat >"$work/probe.sh" <<'EOF'
@@ -53,6 +53,7 @@ printf 'env:%s\n' "$TESTHOST_PROBE"
 if read -r line; then echo "stdin:$line"; else echo stdin:empty; fi
 [ -c /dev/kvm ] && echo kvm:char-device
 [ -d /sys/module/kvm_amd ] && echo kvm_amd:loaded
+d=$(mktemp -d) && echo "tmp:$TMPDIR:${d%/*}"
 echo written-inside >"$PWD/marker"
 echo to-stderr >&2
 echo via-dev-stderr >/dev/stderr
@@ -70,9 +71,9 @@ printf 'bin:\000\001\177\200\377\n' >"$out/want-bin"
 printf 'to-stderr\nvia-dev-stderr\n' >"$out/want-err"
 
 rc=0
-(cd "$work" && TESTHOST_PROBE=$'x y\n"z" \'w\' $v' "$run" --timeout 600 -- \
+(cd "$work" && TESTHOST_PROBE=$'x y\n"z" \'w\' $v' TMPDIR=/usr "$run" --timeout 600 -- \
 	sh ./probe.sh "${probe_args[@]}" <<<"caller-stdin" >"$out/stdout" 2>"$out/stderr") || rc=$?
-grep -a -v -e '^kvm' -e '^bin:' "$out/stdout" >"$out/text" || true
+grep -a -v -e '^kvm' -e '^bin:' -e '^tmp:' "$out/stdout" >"$out/text" || true
 grep -a '^bin:' "$out/stdout" >"$out/bin" || true
 check "exit status of the command (7) comes back" [ "$rc" = 7 ]
 [[ "$rc" = 7 ]] || diag "$out/stderr"
@@ -82,6 +83,8 @@ check "args (spaces, quotes, empty, glob, tab), cwd, an env var with a newline i
 check "binary output (NUL, 0x80, 0xff) is intact" same "$out/bin" "$out/want-bin"
 check "/dev/kvm is a character device inside" has "$out/stdout" kvm:char-device
 check "/sys/module/kvm_amd exists inside" has "$out/stdout" kvm_amd:loaded
+check "a TMPDIR on the read-only host root (/usr) becomes /tmp, where mktemp works" \
+	has "$out/stdout" "tmp:/tmp:/tmp"
 check "a file written into the checkout inside is visible outside" \
 	[ "$(cat "$work/marker" 2>/dev/null)" = written-inside ]
 
