@@ -13,7 +13,7 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	libfdt-dev libseccomp-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
 	libcap-ng-dev liburing-dev \
 	qemu-system-x86 busybox-static cpio kmod file clang-format ca-certificates \
-	acpica-tools
+	acpica-tools lz4 xz-utils zstd
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 
 .PHONY: all build deps guest check unit demo format format-check clean help fuzz bench
@@ -53,13 +53,15 @@ build: $(RELEASE)/build.ninja
 	$(MESON) compile -C $(RELEASE)
 
 # The default guest pair: the Debian cloud kernel and an initramfs with the static agent as
-# /init, busybox and the virtio modules (rootfs/mkguest; cached by its inputs).
+# /init, busybox and the virtio modules (rootfs/mkguest; cached by its inputs). kvrun boots
+# guest-vmlinux, the ELF kernel unpacked from the bzImage, so the guest skips its decompressor.
 guest: $(RELEASE)/build.ninja
 	rootfs/fetch-kernel cloud $(CACHE)/guest-kernel
+	rootfs/extract-vmlinux $(CACHE)/guest-kernel/vmlinuz $(CACHE)/guest-vmlinux
 	$(MESON) compile -C $(RELEASE) kvrun-agent
 	rootfs/mkguest --kernel-dir $(CACHE)/guest-kernel --agent $(RELEASE)/rootfs/kvrun-agent \
 		-o $(CACHE)/guest-initramfs.cpio >/dev/null
-	@echo "guest: $(CACHE)/guest-kernel/vmlinuz ($$(stat -L -c %s $(CACHE)/guest-kernel/vmlinuz) bytes)"
+	@echo "guest: $(CACHE)/guest-vmlinux ($$(stat -c %s $(CACHE)/guest-vmlinux) bytes, from $$(stat -L -c %s $(CACHE)/guest-kernel/vmlinuz) bytes of bzImage)"
 	@echo "guest: $(CACHE)/guest-initramfs.cpio ($$(stat -c %s $(CACHE)/guest-initramfs.cpio) bytes)"
 
 unit: $(SANITIZE)/build.ninja
@@ -75,7 +77,7 @@ check: deps format-check $(SANITIZE)/build.ninja guest
 demo: deps build guest
 	tests/testhost/needs-kvm --describe --probe $(RELEASE)/tests/kvm-selftest || true
 	tests/testhost/with-kvm --probe $(RELEASE)/tests/kvm-selftest -- \
-		$(RELEASE)/runtime/kvrun vm --kernel $(CACHE)/guest-kernel/vmlinuz \
+		$(RELEASE)/runtime/kvrun vm --kernel $(CACHE)/guest-vmlinux \
 		--initrd $(CACHE)/guest-initramfs.cpio --cmdline "console=ttyS0 quiet panic=-1" \
 		--cpus 2 --memory 512M --exec -- /bin/sh -c \
 		'echo "hello from busybox, PID $$$$ in a kvrun micro-VM"; uname -sr; \

@@ -182,30 +182,11 @@ def build_initramfs(path, busybox, mode):
 
 
 def extract_vmlinux(bzimage, out):
-    """Unpack the ELF kernel from a bzImage's payload (LZ4, gzip, xz or zstd)."""
-    with open(bzimage, "rb") as f:
-        bz = f.read()
-    setup_sects = bz[0x1F1] or 4
-    off = (setup_sects + 1) * 512 + int.from_bytes(bz[0x248:0x24C], "little")
-    length = int.from_bytes(bz[0x24C:0x250], "little")
-    payload = bz[off : off + length]
-    magic = payload[:4]
-    if magic == b"\x02\x21\x4c\x18":
-        cmd = ["lz4", "-dc"]
-    elif magic[:2] == b"\x1f\x8b":
-        cmd = ["gzip", "-dc"]
-    elif magic == b"\xfd7zX":
-        cmd = ["xz", "-dc", "--single-stream"]
-    elif magic == b"\x28\xb5\x2f\xfd":
-        cmd = ["zstd", "-qdc"]
-    else:
-        raise RuntimeError(f"{bzimage}: unknown payload compression {magic.hex()}")
-    r = subprocess.run(cmd, input=payload, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    # The kernel's LZ4 payload has trailing bytes (the appended size) lz4 complains about.
-    if not r.stdout.startswith(b"\x7fELF"):
-        raise RuntimeError(f"{bzimage}: payload did not unpack to an ELF kernel: {r.stderr!r}")
-    with open(out, "wb") as f:
-        f.write(r.stdout)
+    """Unpack the ELF kernel from a bzImage's payload with rootfs/extract-vmlinux."""
+    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rootfs", "extract-vmlinux")
+    r = subprocess.run([tool, bzimage, out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr.strip() or f"{tool} failed with status {r.returncode}")
 
 
 class Guest:
@@ -216,6 +197,7 @@ class Guest:
         self.kernel = os.path.join(workdir, os.path.basename(kernel))
         if os.path.abspath(kernel) != self.kernel:
             shutil.copyfile(kernel, self.kernel)
+        self.kvrun_kernel = self.kernel  # what kvrun boots (bench/boot --kvrun-vmlinux)
         self.cpus = cpus
         self.memory_mib = memory_mib
         self.cmdline = cmdline
@@ -249,7 +231,7 @@ def vmm_command(name, guest, kvrun, microvm_machine=MICROVM_MACHINE, kvrun_args=
     if name == "kvrun":
         return [
             kvrun, "vm",
-            "--kernel", guest.kernel,
+            "--kernel", guest.kvrun_kernel,
             "--initrd", guest.initrd,
             "--cmdline", guest.cmdline,
             "--cpus", str(guest.cpus),
