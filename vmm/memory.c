@@ -113,7 +113,6 @@ int guest_mem_init(struct guest_mem *m, uint64_t size, bool hugepages)
 	}
 	(void)madvise(m->base, size, MADV_DONTDUMP);
 	m->size = size;
-	m->hugepages = hugepages;
 
 	low = size < LAYOUT_MMIO_HOLE_GPA ? size : LAYOUT_MMIO_HOLE_GPA;
 	m->regions[0] = (struct guest_mem_region){ .gpa = 0, .size = low, .hva = m->base };

@@ -33,7 +33,6 @@ struct guest_mem {
 	int memfd;     /* the file that backs all of guest RAM; -1 when not allocated */
 	uint8_t *base; /* one mapping of the whole memfd */
 	uint64_t size; /* total RAM bytes */
-	bool hugepages;
 	enum guest_mem_backing backing;
 	unsigned nregions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
