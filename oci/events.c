@@ -4,7 +4,7 @@
  * hugetlb, intel_rdt, network_interfaces}} with runc's member names and
  * omissions, filled from struct oci_stats, and other event objects. */
 #include "jwrite.h"
-#include "state.h"
+#include "oci-state.h"
 
 #include <stdlib.h>
 

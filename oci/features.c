@@ -6,7 +6,7 @@
  * systemd, seccomp only once the guest applies it), and the default
  * config.json `kvrun spec` writes. */
 #include "jwrite.h"
-#include "state.h"
+#include "oci-state.h"
 
 #include <string.h>
 

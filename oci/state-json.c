@@ -7,7 +7,7 @@
  * state.json back with the same validation as config.json. */
 #include "config-priv.h"
 #include "jwrite.h"
-#include "state.h"
+#include "oci-state.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "oci.h"
-#include "state.h"
+#include "oci-state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 
 #include "oci.h"
-#include "state.h"
+#include "oci-state.h"
 #include "tap.h"
 
 #define MIN_HEAD "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},"

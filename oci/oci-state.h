@@ -1,4 +1,4 @@
-/* state.h - JSON documents kvrun writes: container state, hook state, list,
+/* oci-state.h - JSON documents kvrun writes: container state, hook state, list,
  * ps, stats events, log lines, features and the default spec.
  *
  * Owns: the C forms of those documents and their (de)serialisation with
@@ -6,8 +6,8 @@
  * runtime-spec state plus runc's rootfs, created and owner) and, with the
  * kvrun-private members, the state.json kept in the state directory.
  * Every writer returns a malloc'd NUL-terminated string in *out. */
-#ifndef KVRUN_OCI_STATE_H
-#define KVRUN_OCI_STATE_H
+#ifndef KVRUN_OCI_OCI_STATE_H
+#define KVRUN_OCI_OCI_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
