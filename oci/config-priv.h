@@ -27,7 +27,4 @@ void oci_kv_free(struct oci_kv *kv, size_t n);
 
 bool oci_path_has_dotdot(const char *path);
 
-/* Read a whole regular file of at most max bytes (NUL-terminated copy). */
-int oci_read_file(const char *path, size_t max, char **buf, size_t *len, struct kv_err *err);
-
 #endif

@@ -32,6 +32,8 @@ struct oci_state {
 	uint64_t pid_start; /* starttime of the VMM in /proc/PID/stat: guards against pid reuse */
 	char **cgroup_dirs; /* host cgroup directories kvrun created, deepest last */
 	size_t n_cgroup_dirs;
+	char **cgroup_leaves; /* the container's cgroup in each hierarchy (may predate it) */
+	size_t n_cgroup_leaves;
 	unsigned vm_cpus;
 	uint64_t vm_memory; /* bytes */
 	char *log_path;	    /* --log of create, for the VMM process */

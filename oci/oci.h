@@ -285,6 +285,10 @@ int oci_config_load(const char *path, bool need_process, struct oci_config **out
 		    struct kv_err *err);
 void oci_config_free(struct oci_config *c);
 
+/* Read a whole regular file of at most max bytes into a NUL-terminated
+ * buffer (the message names the file). */
+int oci_read_file(const char *path, size_t max, char **buf, size_t *len, struct kv_err *err);
+
 /* The value of annotation key, or NULL. */
 const char *oci_annotation(const struct oci_config *c, const char *key);
 /* The namespace entry of type t, or NULL when the config asks for none. */

@@ -44,6 +44,8 @@ static json_object *build(struct jw *w, const struct oci_state *s, bool internal
 		jw_add(w, k, "pidStart", jw_u64(w, s->pid_start));
 		jw_add(w, k, "cgroupDirs",
 		       jw_strv(w, (const char *const *)s->cgroup_dirs, s->n_cgroup_dirs));
+		jw_add(w, k, "cgroupLeaves",
+		       jw_strv(w, (const char *const *)s->cgroup_leaves, s->n_cgroup_leaves));
 		jw_add(w, k, "vmCpus", jw_u64(w, s->vm_cpus));
 		jw_add(w, k, "vmMemory", jw_u64(w, s->vm_memory));
 		if (s->log_path)
@@ -120,6 +122,8 @@ static int parse(struct jp *p, json_object *doc, struct oci_state *s)
 	if ((r = jp_u64(p, k, "pidStart", false, &s->pid_start, NULL)) == 0 &&
 	    (r = jp_strv(p, k, "cgroupDirs", false, false, &s->cgroup_dirs, &s->n_cgroup_dirs)) ==
 		0 &&
+	    (r = jp_strv(p, k, "cgroupLeaves", false, false, &s->cgroup_leaves,
+			 &s->n_cgroup_leaves)) == 0 &&
 	    (r = jp_u64(p, k, "vmCpus", false, &v, NULL)) == 0 &&
 	    (s->vm_cpus = (unsigned)v, r = jp_u64(p, k, "vmMemory", false, &s->vm_memory, NULL)) ==
 		0 &&
@@ -127,10 +131,12 @@ static int parse(struct jp *p, json_object *doc, struct oci_state *s)
 	    (r = jp_string(p, k, "logFormat", false, &s->log_format)) == 0)
 		r = jp_bool(p, k, "started", &s->started, NULL);
 	jp_pop(p, saved);
-	for (size_t i = 0; r == 0 && i < s->n_cgroup_dirs; i++)
-		if (s->cgroup_dirs[i][0] != '/' || oci_path_has_dotdot(s->cgroup_dirs[i]))
-			r = jp_fail(p, "kvrun.cgroupDirs: \"%s\" is not an absolute path",
-				    s->cgroup_dirs[i]);
+	for (size_t i = 0; r == 0 && i < s->n_cgroup_dirs + s->n_cgroup_leaves; i++) {
+		const char *d = i < s->n_cgroup_dirs ? s->cgroup_dirs[i]
+						     : s->cgroup_leaves[i - s->n_cgroup_dirs];
+		if (strncmp(d, "/sys/fs/cgroup/", 15) != 0 || oci_path_has_dotdot(d))
+			r = jp_fail(p, "kvrun: \"%s\" is not a directory under /sys/fs/cgroup", d);
+	}
 	return r;
 }
 
@@ -161,6 +167,7 @@ void oci_state_clear(struct oci_state *s)
 	free(s->owner);
 	oci_kv_free(s->annotations, s->n_annotations);
 	jp_strv_free(s->cgroup_dirs);
+	jp_strv_free(s->cgroup_leaves);
 	free(s->log_path);
 	free(s->log_format);
 	memset(s, 0, sizeof(*s));

@@ -1,0 +1,155 @@
+/* events.c - `kvrun events`: runc's stats objects, from the guest. */
+#include "container.h"
+#include "verbs.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void verb_events_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: kvrun [GLOBAL OPTIONS] events [--stats] [--interval DURATION] ID\n"
+	    "\n"
+	    "Print {\"type\":\"stats\",\"id\":ID,\"data\":{...}} objects in runc's shape, one per\n"
+	    "line: with --stats once, else every interval until the container stops. The\n"
+	    "figures are the VM's, read by the guest agent: cpu usage (user, kernel, total\n"
+	    "ns), memory usage (RAM in use) and limit (the VM's RAM), the number of\n"
+	    "processes.\n"
+	    "\n"
+	    "Options:\n"
+	    "  --stats              print one object and exit\n"
+	    "  --interval DURATION  between objects: 5s (default), 500ms, 1m, ...\n"
+	    "  -h, --help           this text\n"
+	    "\n"
+	    "Exit status: 0; 1 failure (not running, no such container); 2 usage error.\n");
+}
+
+/* Go-style durations: 500ms, 5s, 1m, 1h, 1m30s. */
+static int parse_duration(const char *s, uint64_t *ms)
+{
+	uint64_t total = 0;
+
+	if (!*s)
+		return -1;
+	while (*s) {
+		char *end;
+		double v = strtod(s, &end);
+		if (end == s || v < 0)
+			return -1;
+		uint64_t unit;
+		if (!strncmp(end, "ms", 2)) {
+			unit = 1, end += 2;
+		} else if (*end == 's') {
+			unit = 1000, end++;
+		} else if (*end == 'm') {
+			unit = 60000, end++;
+		} else if (*end == 'h') {
+			unit = 3600000, end++;
+		} else {
+			return -1;
+		}
+		total += (uint64_t)(v * (double)unit);
+		s = end;
+	}
+	*ms = total;
+	return total ? 0 : -1;
+}
+
+static int stats_once(struct kvrun *g, struct ctr *c, struct kv_err *err)
+{
+	struct agent_client *ac = NULL;
+	struct agent_dialer d;
+	struct kvap_stats ks;
+	char *out = NULL;
+	int r;
+
+	if ((r = ctr_dialer(c, 3000, &d, err)) < 0 ||
+	    (r = agent_client_connect(&d, &ac, err)) < 0 ||
+	    (r = agent_client_stats(ac, &ks, err)) < 0) {
+		agent_client_free(ac);
+		return r;
+	}
+	agent_client_free(ac);
+	struct oci_stats st = {
+		.cpu_total_ns = ks.cpu_user_ns + ks.cpu_system_ns,
+		.cpu_kernel_ns = ks.cpu_system_ns,
+		.cpu_user_ns = ks.cpu_user_ns,
+		.mem_usage = ks.mem_total > ks.mem_available ? ks.mem_total - ks.mem_available : 0,
+		.mem_limit = ks.mem_total,
+		.pids_current = ks.nr_procs,
+	};
+	if ((r = oci_stats_event_write(c->id, &st, &out, err)) < 0)
+		return r;
+	printf("%s\n", out);
+	fflush(stdout);
+	free(out);
+	(void)g;
+	return 0;
+}
+
+int verb_events(struct kvrun *g, int argc, char **argv)
+{
+	enum { O_STATS = 1, O_INTERVAL };
+	static const struct option opts[] = { { "stats", no_argument, NULL, O_STATS },
+					      { "interval", required_argument, NULL, O_INTERVAL },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	struct kv_err err = { 0 };
+	bool once = false;
+	uint64_t interval = 5000;
+	const char *id;
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_STATS:
+			once = true;
+			break;
+		case O_INTERVAL:
+			if (parse_duration(optarg, &interval) < 0)
+				return verb_usage_error(g,
+							"--interval: \"%s\" is not a duration such "
+							"as 5s",
+							optarg);
+			break;
+		case 'h':
+			verb_events_usage(stdout);
+			return 0;
+		default:
+			return verb_getopt_error(g, argc, argv);
+		}
+	}
+	if ((ch = verb_one_id(g, argc, argv, &id)) != 0)
+		return ch;
+	for (bool first = true;; first = false) {
+		struct ctr c;
+		int r = state_open(g->root, id, &c, &err);
+		if (r == 0) {
+			enum ctr_status s = ctr_status(&c);
+			if (s == CTR_STOPPED && !first) {
+				state_close(&c);
+				return 0;
+			}
+			if (s != CTR_RUNNING && s != CTR_CREATED)
+				r = kv_errf(&err, -EINVAL, "container %s is %s", id,
+					    ctr_status_name(s));
+			else
+				r = stats_once(g, &c, &err);
+		}
+		state_close(&c);
+		if (r < 0 && (first || once))
+			return kvrun_fail(g, &err);
+		if (once)
+			return 0;
+		struct timespec ts = { (time_t)(interval / 1000),
+				       (long)(interval % 1000) * 1000000 };
+		while (nanosleep(&ts, &ts) < 0)
+			;
+	}
+}
