@@ -166,7 +166,19 @@ int state_read_file(struct ctr *c, const char *name, size_t max, char **buf, siz
 	return 0;
 }
 
+static int open_dir(const char *root, const char *id, struct ctr *c, bool lock, struct kv_err *err);
+
 int state_open(const char *root, const char *id, struct ctr *c, struct kv_err *err)
+{
+	return open_dir(root, id, c, true, err);
+}
+
+int state_open_unlocked(const char *root, const char *id, struct ctr *c, struct kv_err *err)
+{
+	return open_dir(root, id, c, false, err);
+}
+
+static int open_dir(const char *root, const char *id, struct ctr *c, bool lock, struct kv_err *err)
 {
 	cleanup_free char *buf = NULL;
 	size_t len;
@@ -184,7 +196,7 @@ int state_open(const char *root, const char *id, struct ctr *c, struct kv_err *e
 			return kv_errf(err, -ENOENT, "container does not exist");
 		return kv_errno(err, -errno, "%s", c->dir);
 	}
-	if ((r = lock_dir(c, err)) < 0)
+	if (lock && (r = lock_dir(c, err)) < 0)
 		return r;
 	r = state_read_file(c, "state.json", STATE_JSON_MAX, &buf, &len, err);
 	if (r == -ENOENT) {

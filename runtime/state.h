@@ -48,6 +48,11 @@ int state_create(const char *root, const char *id, struct ctr *c, struct kv_err 
  * c->st empty, for delete to clean up). */
 int state_open(const char *root, const char *id, struct ctr *c, struct kv_err *err);
 
+/* The same without the lock, for the verbs that only read (state, list,
+ * ps, events): state.json is replaced atomically, so a read sees an old or
+ * a new version, never half of one. */
+int state_open_unlocked(const char *root, const char *id, struct ctr *c, struct kv_err *err);
+
 /* Write c->st to state.json atomically. */
 int state_save(struct ctr *c, struct kv_err *err);
 

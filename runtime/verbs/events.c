@@ -129,7 +129,7 @@ int verb_events(struct kvrun *g, int argc, char **argv)
 		return ch;
 	for (bool first = true;; first = false) {
 		struct ctr c;
-		int r = state_open(g->root, id, &c, &err);
+		int r = state_open_unlocked(g->root, id, &c, &err);
 		if (r == 0) {
 			enum ctr_status s = ctr_status(&c);
 			if (s == CTR_STOPPED && !first) {

@@ -76,7 +76,7 @@ int verb_list(struct kvrun *g, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct row *w = &rows[nrows];
 		struct kv_err e2 = { 0 };
-		if (state_open(g->root, ids[i], &w->c, &e2) < 0) {
+		if (state_open_unlocked(g->root, ids[i], &w->c, &e2) < 0) {
 			state_close(&w->c);
 			continue; /* deleted meanwhile, or not finished: as runc, skip it */
 		}

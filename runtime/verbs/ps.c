@@ -61,7 +61,7 @@ int verb_ps(struct kvrun *g, int argc, char **argv)
 					"ps options (\"%s\") are not supported: the processes "
 					"are in the VM",
 					argv[optind + 1]);
-	r = state_open(g->root, id, &c, &err);
+	r = state_open_unlocked(g->root, id, &c, &err);
 	if (r == 0) {
 		enum ctr_status s = ctr_status(&c);
 		if (s != CTR_RUNNING && s != CTR_CREATED)

@@ -40,7 +40,7 @@ int verb_state(struct kvrun *g, int argc, char **argv)
 	}
 	if ((ch = verb_one_id(g, argc, argv, &id)) != 0)
 		return ch;
-	r = state_open(g->root, id, &c, &err);
+	r = state_open_unlocked(g->root, id, &c, &err);
 	if (r == 0) {
 		enum ctr_status s = ctr_status(&c);
 		struct oci_state out = c.st;

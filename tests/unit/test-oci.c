@@ -396,7 +396,8 @@ static void test_written(void)
 	uint32_t pids[] = { 1, 7 };
 	ok(oci_pids_write(pids, 2, &out, &err) == 0 && strcmp(out, "[1,7]") == 0, "ps json");
 	free(out);
-	ok(oci_log_json_line("error", "a \"quoted\"\nline", "2026-01-01T00:00:00Z", &out) == 0 &&
+	int lr = oci_log_json_line("error", "a \"quoted\"\nline", "2026-01-01T00:00:00Z", &out);
+	ok(lr == 0 &&
 	       strcmp(out, "{\"level\":\"error\",\"msg\":\"a \\\"quoted\\\"\\nline\",\"time\":"
 			   "\"2026-01-01T00:00:00Z\"}") == 0,
 	   "log line: %s", out);
