@@ -16,7 +16,7 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	acpica-tools lz4 xz-utils zstd jq
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 
-.PHONY: all build deps guest check unit demo format format-check clean help fuzz bench
+.PHONY: all build deps guest check unit demo format format-check clean help fuzz bench install
 
 all: build
 
@@ -24,6 +24,7 @@ help:
 	@echo "make deps          install missing Debian packages (idempotent)"
 	@echo "make / make build  build into $(RELEASE)"
 	@echo "make guest         the guest kernel and initramfs (agent as /init) into $(CACHE)"
+	@echo "make install       kvrun and the guest image where the runtime finds them (PREFIX=/usr/local)"
 	@echo "make check         install deps, build with ASan+UBSan, run every test"
 	@echo "make demo          install deps, build, build the guest image, run busybox in a VM"
 	@echo "make format        reformat the C sources with .clang-format"
@@ -63,6 +64,17 @@ guest: $(RELEASE)/build.ninja
 		-o $(CACHE)/guest-initramfs.cpio >/dev/null
 	@echo "guest: $(CACHE)/guest-vmlinux ($$(stat -c %s $(CACHE)/guest-vmlinux) bytes, from $$(stat -L -c %s $(CACHE)/guest-kernel/vmlinuz) bytes of bzImage)"
 	@echo "guest: $(CACHE)/guest-initramfs.cpio ($$(stat -c %s $(CACHE)/guest-initramfs.cpio) bytes)"
+
+# kvrun into PREFIX/bin (meson), the guest image into PREFIX/share/kvrun, where kvrun looks
+# by default (docs/runtime.md). DESTDIR is honoured for packaging.
+PREFIX ?= /usr/local
+install: build guest
+	$(MESON) configure $(RELEASE) -Dprefix=$(PREFIX)
+	$(MESON) compile -C $(RELEASE)
+	$(MESON) install -C $(RELEASE)
+	install -D -m 0644 $(CACHE)/guest-vmlinux $(DESTDIR)$(PREFIX)/share/kvrun/vmlinux
+	install -D -m 0644 $(CACHE)/guest-initramfs.cpio $(DESTDIR)$(PREFIX)/share/kvrun/initramfs.cpio
+	@echo "install: $(DESTDIR)$(PREFIX)/bin/kvrun, guest image in $(DESTDIR)$(PREFIX)/share/kvrun"
 
 unit: $(SANITIZE)/build.ninja
 	$(MESON) compile -C $(SANITIZE)
