@@ -2,8 +2,9 @@
  * agent-client.c, and EXEC/CREATE with streams, in agent-client-proc.c).
  *
  * Owns: filling each request body from plain arguments and handing back
- * the reply's useful part. Optional requests (PS, STATS) are refused
- * locally with -EOPNOTSUPP when the agent did not advertise them. */
+ * the reply's useful part, which is zeroed first so that a failure never
+ * leaves anything in it. Optional requests (PS, STATS) are refused locally
+ * with -EOPNOTSUPP when the agent did not advertise them. */
 #include "agent-client.h"
 
 #include <errno.h>
@@ -13,6 +14,9 @@ int agent_client_create(struct agent_client *c, const struct kvap_create *spec, 
 			struct kv_err *err)
 {
 	union kvap_body reply;
+
+	if (pid)
+		*pid = 0;
 	int r = agent_client_call(c, KVAP_MSG_CREATE, spec, &reply, err);
 
 	if (r == 0 && pid)
@@ -25,6 +29,9 @@ int agent_client_start(struct agent_client *c, const char *container_id, uint32_
 {
 	struct kvap_start s = { .container_id = (char *)container_id };
 	union kvap_body reply;
+
+	if (pid)
+		*pid = 0;
 	int r = agent_client_call(c, KVAP_MSG_START, &s, &reply, err);
 
 	if (r == 0 && pid)
@@ -63,6 +70,7 @@ int agent_client_ps(struct agent_client *c, struct kvap_ps *ps, struct kv_err *e
 	struct kvap_empty e = { 0 };
 	union kvap_body reply;
 
+	*ps = (struct kvap_ps){ 0 };
 	if (!(agent_client_features(c) & KVAP_FEAT_PS))
 		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement PS");
 	int r = agent_client_call(c, KVAP_MSG_PS, &e, &reply, err);
@@ -76,6 +84,7 @@ int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_
 	struct kvap_empty e = { 0 };
 	union kvap_body reply;
 
+	*st = (struct kvap_stats){ 0 };
 	if (!(agent_client_features(c) & KVAP_FEAT_STATS))
 		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement STATS");
 	int r = agent_client_call(c, KVAP_MSG_STATS, &e, &reply, err);
