@@ -163,8 +163,12 @@ int agent_proc_create_start(struct agent_client *c, struct kvap_create *spec, ui
  * in_fd -> stdin (or tty) stream, EOF half-closes it; stdout stream ->
  * out_fd; stderr stream -> err_fd (kept separate). -1 skips an fd. The
  * caller's fds are used as they are (not made non-blocking). Returns 0 with
- * *st set, or a negative errno (the agent went away, a write to out_fd
- * failed). */
+ * *st set, or a negative errno (the agent went away or broke the protocol,
+ * a write to out_fd failed). The agent sends the exit status only once the
+ * output streams are closed, so after it the streams get the dialer's
+ * io_timeout_ms in all (time spent waiting for them, not writing to the
+ * caller's fds) to reach EOF; a guest holding them open longer makes this
+ * -ETIMEDOUT. */
 int agent_proc_forward(struct agent_proc *p, int in_fd, int out_fd, int err_fd,
 		       struct kvap_exit *st, struct kv_err *err);
 
