@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 
 int agent_client_create(struct agent_client *c, const struct kvap_create *spec, uint32_t *pid,
 			struct kv_err *err)
@@ -70,7 +71,7 @@ int agent_client_ps(struct agent_client *c, struct kvap_ps *ps, struct kv_err *e
 	struct kvap_empty e = { 0 };
 	union kvap_body reply;
 
-	*ps = (struct kvap_ps){ 0 };
+	memset(ps, 0, sizeof(*ps));
 	if (!(agent_client_features(c) & KVAP_FEAT_PS))
 		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement PS");
 	int r = agent_client_call(c, KVAP_MSG_PS, &e, &reply, err);
@@ -84,7 +85,7 @@ int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_
 	struct kvap_empty e = { 0 };
 	union kvap_body reply;
 
-	*st = (struct kvap_stats){ 0 };
+	memset(st, 0, sizeof(*st));
 	if (!(agent_client_features(c) & KVAP_FEAT_STATS))
 		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement STATS");
 	int r = agent_client_call(c, KVAP_MSG_STATS, &e, &reply, err);
