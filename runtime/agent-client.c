@@ -240,9 +240,9 @@ static void flight_remove(struct agent_client *c, int i)
 /* Reserve a place for a request: sent requests count until their reply was
  * collected, set-aside ones included. WAITs sent ahead (wait_send) may
  * take AGENT_MAX_IN_FLIGHT places; one more is always left for a call, so
- * that a SIGNAL still goes out with every place taken. When full, the
- * oldest abandoned request gives up its place (a late reply to it then
- * counts as a stray). */
+ * that a SIGNAL still goes out with every place taken. When full, an
+ * abandoned request (its call timed out) gives up its place: a late reply
+ * to it then counts as a stray. */
 static int flight_add(struct agent_client *c, uint32_t id, uint16_t type, bool ahead,
 		      struct kv_err *err)
 {
