@@ -101,6 +101,22 @@ int fs_reopen(struct fs_server *s, const struct fs_node *n, int flags)
 	return ret;
 }
 
+int fs_opath_of(struct fs_server *s, int fd)
+{
+	char name[16];
+	int ret = fs_fd_charge();
+
+	if (ret < 0)
+		return ret;
+	snprintf(name, sizeof(name), "%d", fd);
+	ret = openat(s->proc_fd, name, O_PATH | O_CLOEXEC);
+	if (ret < 0) {
+		ret = errno == ENFILE ? -EMFILE : -errno;
+		fs_fd_uncharge();
+	}
+	return ret;
+}
+
 int fs_stat_fd(int fd, struct stat *st)
 {
 	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
