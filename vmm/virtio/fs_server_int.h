@@ -208,9 +208,10 @@ int fs_arg_name(const struct fs_req *r, size_t off, const char **name, size_t *n
 /* Like fs_arg_name() for a name that must end the arguments exactly. */
 int fs_arg_last_name(const struct fs_req *r, size_t off, const char **name);
 /* Open name beneath directory dirfd: openat2 with RESOLVE_BENEATH |
- * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS and O_NOFOLLOW (a final
- * symlink is opened as itself with O_PATH). The fd is charged. */
-int fs_open_beneath(int dirfd, const char *name, int flags, mode_t mode);
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS (and RESOLVE_NO_XDEV unless
+ * cfg.cross_mounts) and O_NOFOLLOW (a final symlink is opened as itself
+ * with O_PATH). The fd is charged. */
+int fs_open_beneath(const struct fs_server *s, int dirfd, const char *name, int flags, mode_t mode);
 /* Open our own O_PATH fd again with flags, through /proc/self/fd (never for
  * a symlink). The fd is charged. */
 int fs_reopen(struct fs_server *s, const struct fs_node *n, int flags);

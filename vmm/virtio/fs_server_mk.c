@@ -255,7 +255,7 @@ static int create_open(struct fs_req *r, struct fs_node *p, const char *name,
 	ret = fs_creds_enter(r, in->umask, &c);
 	if (ret < 0)
 		return ret;
-	fd = fs_open_beneath(p->fd, name, flags | O_CREAT | O_EXCL, in->mode & 07777);
+	fd = fs_open_beneath(s, p->fd, name, flags | O_CREAT | O_EXCL, in->mode & 07777);
 	fs_creds_leave(&c);
 	if (fd >= 0 || fd != -EEXIST || (in->flags & O_EXCL)) {
 		if (fd >= 0) {
@@ -269,7 +269,7 @@ static int create_open(struct fs_req *r, struct fs_node *p, const char *name,
 		return fd;
 	}
 	/* It exists: the inode behind the name, then only a regular file. */
-	*opath = fs_open_beneath(p->fd, name, O_PATH, 0);
+	*opath = fs_open_beneath(s, p->fd, name, O_PATH, 0);
 	if (*opath < 0)
 		return *opath;
 	ret = fs_stat_fd(*opath, &st);
