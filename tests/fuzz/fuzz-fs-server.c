@@ -257,7 +257,7 @@ static void one_request(struct fs_server *s, uint8_t ctl, const uint8_t *req, si
 		memcpy(copy, &h, sizeof(h));
 		const size_t a = sizeof(h);
 		if ((ctl & FSI_RECENT_FH) && len >= a + 8) {
-			uint64_t fh;
+			uint64_t fh = 0;
 			memcpy(&fh, copy + a, 8);
 			fh = recent_fh[fh % 8];
 			memcpy(copy + a, &fh, 8);
