@@ -235,10 +235,9 @@ void fs_creds_leave(struct fs_creds *c);
 /* "N" for our own fd N: the name of its magic link in s->proc_fd, for the
  * calls that have no form taking an O_PATH descriptor (chmod, link). */
 void fs_proc_name(char *buf, size_t len, int fd);
-/* A path to our own fd N's magic link for the *xattr calls, which take no
- * directory fd: "N" once this thread's (private) cwd is /proc/self/fd, else
- * "/proc/self/fd/N". */
-void fs_proc_path(const struct fs_server *s, char *buf, size_t len, int fd);
+/* "/proc/self/fd/N", our own fd N's magic link, for the *xattr calls,
+ * which take no directory fd. */
+void fs_proc_path(char *buf, size_t len, int fd);
 uint32_t fs_encode_dev(dev_t d);
 dev_t fs_decode_dev(uint32_t d);
 

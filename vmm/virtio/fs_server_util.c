@@ -75,10 +75,8 @@ int fs_open_beneath(const struct fs_server *s, int dirfd, const char *name, int 
 	return ret;
 }
 
-/* 1: this thread has its own fs_struct (umask, cwd), -1: unshare failed. */
+/* 1: this thread has its own fs_struct (its umask), -1: unshare failed. */
 static __thread int thread_fs_own;
-/* 1: this thread's cwd is /proc/self/fd (fs_proc_path), -1: it cannot be. */
-static __thread int thread_cwd_proc;
 
 static bool own_fs_struct(void)
 {
@@ -92,13 +90,10 @@ void fs_proc_name(char *buf, size_t len, int fd)
 	snprintf(buf, len, "%d", fd);
 }
 
-void fs_proc_path(const struct fs_server *s, char *buf, size_t len, int fd)
+void fs_proc_path(char *buf, size_t len, int fd)
 {
-	/* Relative to a cwd in /proc/self/fd when this thread may have one, so
-	 * that the path does not depend on the thread's root directory. */
-	if (thread_cwd_proc == 0)
-		thread_cwd_proc = own_fs_struct() && fchdir(s->proc_fd) == 0 ? 1 : -1;
-	snprintf(buf, len, thread_cwd_proc > 0 ? "%d" : "/proc/self/fd/%d", fd);
+	/* Absolute: the calling thread's cwd is its own business. */
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
 int fs_reopen(struct fs_server *s, const struct fs_node *n, int flags)

@@ -3,9 +3,9 @@
  * Owns: SETXATTR, GETXATTR, LISTXATTR and REMOVEXATTR. An O_PATH
  * descriptor has no f*xattr() form, and an inode may be a symlink or a
  * special file we must not open, so each call goes through the magic link
- * /proc/self/fd/N of the node's own descriptor (relative to the worker
- * thread's private cwd there, see fs_proc_path): the walk lands on that
+ * /proc/self/fd/N of the node's own descriptor: the walk lands on that
  * inode and stops there (a symlink's own attributes, never its target's).
+ * (So /proc must be mounted in the VMM's root, as fs_server_create checks.)
  * Every namespace passes through as the host kernel allows it to root:
  * trusted.overlay.* for an overlayfs the guest builds on the share,
  * security.capability for file capabilities, system.posix_acl_*, user.*. */
@@ -51,7 +51,7 @@ int fs_op_setxattr(struct fs_req *r)
 	struct fs_node *n = fs_node_get(r->s, r->h.nodeid);
 	if (!n)
 		return -ESTALE;
-	fs_proc_path(r->s, path, sizeof(path), n->fd);
+	fs_proc_path(path, sizeof(path), n->fd);
 	ret = setxattr(path, name, r->arg + next, in.size, (int)in.flags) < 0 ? -errno : 0;
 	fs_node_put(r->s, n);
 	return ret < 0 ? ret : fs_reply(r, NULL, 0);
@@ -69,7 +69,7 @@ static int get_or_list(struct fs_req *r, const char *name)
 	struct fs_node *node = fs_node_get(r->s, r->h.nodeid);
 	if (!node)
 		return -ESTALE;
-	fs_proc_path(r->s, path, sizeof(path), node->fd);
+	fs_proc_path(path, sizeof(path), node->fd);
 	if (in.size == 0) {
 		n = name ? getxattr(path, name, NULL, 0) : listxattr(path, NULL, 0);
 		fs_node_put(r->s, node);
@@ -130,7 +130,7 @@ int fs_op_removexattr(struct fs_req *r)
 	struct fs_node *n = fs_node_get(r->s, r->h.nodeid);
 	if (!n)
 		return -ESTALE;
-	fs_proc_path(r->s, path, sizeof(path), n->fd);
+	fs_proc_path(path, sizeof(path), n->fd);
 	ret = removexattr(path, name) < 0 ? -errno : 0;
 	fs_node_put(r->s, n);
 	return ret < 0 ? ret : fs_reply(r, NULL, 0);
