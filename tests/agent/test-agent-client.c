@@ -105,7 +105,7 @@ static void test_client_errors(void)
 	fake_start(&f, FAKE_MAJOR2);
 	agent_dialer_unix(&d, f.dir, NULL);
 	int r = agent_client_connect(&d, &c, &err);
-	ok(r == -EPROTO && strstr(err.msg, "version mismatch") && strstr(err.msg, "2.0"),
+	ok(r == -EPROTO && strstr(err.msg, "version mismatch") && strstr(err.msg, "KVAP 2."),
 	   "client: an agent of major version 2 is an explicit error (%d: %s)", r, err.msg);
 	fake_stop(&f);
 
