@@ -176,6 +176,7 @@ void agent_run_deferred(struct agent *a);
 int64_t now_ms(void);
 
 /* init.c: PID 1 duties. */
+void init_root_mount(void);
 int init_mounts(void);
 void init_stdio(void);
 void init_loopback(void);

@@ -135,8 +135,7 @@ static int plan_memory(const struct kvap_resources *r, struct cgres_plan *p, str
 	int e;
 
 	if ((e = limit_str(r->memory_limit, "memory_limit", mem, sizeof(mem), err)) < 0 ||
-	    (e = limit_str(r->memory_reservation, "memory_reservation", low, sizeof(low), err)) <
-		0)
+	    (e = limit_str(r->memory_reservation, "memory_reservation", low, sizeof(low), err)) < 0)
 		return e;
 	if (r->memory_limit == -1 && swap == 0)
 		swap = -1; /* unlimited memory, swap not given: both unlimited */
@@ -221,9 +220,8 @@ int cgres_plan_build(const struct kvap_resources *r, bool bfq, struct cgres_plan
 
 	if ((e = plan_cpu(r, p, err)) < 0 || (e = plan_memory(r, p, err)) < 0)
 		goto fail;
-	if (r->pids_limit &&
-	    (e = r->pids_limit > 0 ? add(p, "pids.max", "%" PRId64, r->pids_limit)
-				   : add(p, "pids.max", "max")) < 0)
+	if (r->pids_limit && (e = r->pids_limit > 0 ? add(p, "pids.max", "%" PRId64, r->pids_limit)
+						    : add(p, "pids.max", "max")) < 0)
 		goto fail;
 	if ((e = plan_io(r, bfq, p, err)) < 0)
 		goto fail;

@@ -248,8 +248,8 @@ int cgroup_freeze(const char *cg, bool frozen, int timeout_ms, struct kv_err *er
 		if (events_say(cg, "frozen", 1))
 			return 0;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		long left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
-					  (t.tv_nsec - t0.tv_nsec) / 1000000);
+		long left = timeout_ms -
+			    ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)
 			return kv_errf(err, -ETIMEDOUT,
 				       "the container is not frozen after %d ms (a process may be "

@@ -240,6 +240,7 @@ int main(int argc, char **argv)
 	a->own_pidns_fd = -1;
 	if (a->init_mode) {
 		log_open(true); /* the initramfs's /dev/console node, if it has one */
+		init_root_mount();
 		init_mounts();
 		log_open(true); /* devtmpfs's, if that failed */
 		init_stdio();

@@ -55,17 +55,19 @@ int ns_plan(struct agent *a, struct container *ct, struct kv_err *err)
 				       ns_info[n->type].oci);
 		seen[n->type] = true;
 		if (n->type == KVAP_NS_USER)
-			return kv_errf(err, -EOPNOTSUPP,
-				       "user namespaces (linux.namespaces type user, uidMappings, "
-				       "gidMappings) are not supported in the kvrun guest: the VM is "
-				       "the container's isolation boundary; leave the user namespace "
-				       "out");
+			return kv_errf(
+			    err, -EOPNOTSUPP,
+			    "user namespaces (linux.namespaces type user, uidMappings, "
+			    "gidMappings) are not supported in the kvrun guest: the VM is "
+			    "the container's isolation boundary; leave the user namespace "
+			    "out");
 		if (n->type == KVAP_NS_TIME)
 			return kv_errf(err, -EOPNOTSUPP,
 				       "time namespaces are not supported in the kvrun guest");
 		if (n->container_id) {
 			if (a->ct && !strcmp(a->ct->spec.container_id, n->container_id))
-				return kv_errf(err, -EINVAL, "namespaces: container '%s' joins itself",
+				return kv_errf(err, -EINVAL,
+					       "namespaces: container '%s' joins itself",
 					       n->container_id);
 			return kv_errf(err, -ENOENT,
 				       "cannot join the %s namespace of container '%s': no such "
@@ -83,9 +85,10 @@ int ns_plan(struct agent *a, struct container *ct, struct kv_err *err)
 /* Which namespace a sysctl belongs to (runc's list), or 0: not namespaced. */
 static int sysctl_ns(const char *key)
 {
-	static const char *const ipc[] = { "kernel.msgmax",  "kernel.msgmnb", "kernel.msgmni",
-					   "kernel.sem",     "kernel.shmall", "kernel.shmmax",
-					   "kernel.shmmni",  "kernel.shm_rmid_forced" };
+	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb",
+					   "kernel.msgmni", "kernel.sem",
+					   "kernel.shmall", "kernel.shmmax",
+					   "kernel.shmmni", "kernel.shm_rmid_forced" };
 
 	for (size_t i = 0; i < sizeof(ipc) / sizeof(ipc[0]); i++)
 		if (!strcmp(key, ipc[i]))
@@ -106,8 +109,7 @@ static bool sysctl_key_ok(const char *key)
 		return false;
 	for (const char *c = key; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.' ||
-		      *c == '/'))
+		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.' || *c == '/'))
 			return false;
 	return key[strlen(key) - 1] != '.' && key[strlen(key) - 1] != '/';
 }

@@ -85,10 +85,10 @@ static unsigned long propagation(const char *name)
 		const char *name;
 		unsigned long flags;
 	} t[] = {
-		{ "private", MS_PRIVATE },	    { "rprivate", MS_PRIVATE | MS_REC },
-		{ "slave", MS_SLAVE },		    { "rslave", MS_SLAVE | MS_REC },
-		{ "shared", MS_SHARED },	    { "rshared", MS_SHARED | MS_REC },
-		{ "unbindable", MS_UNBINDABLE },    { "runbindable", MS_UNBINDABLE | MS_REC },
+		{ "private", MS_PRIVATE },	 { "rprivate", MS_PRIVATE | MS_REC },
+		{ "slave", MS_SLAVE },		 { "rslave", MS_SLAVE | MS_REC },
+		{ "shared", MS_SHARED },	 { "rshared", MS_SHARED | MS_REC },
+		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 	};
 
 	if (!name || !*name)
@@ -244,8 +244,7 @@ static int make_node(struct rctx *c, const struct devnode *d)
 		return fail(c, dfd, "creating %s", *dir ? dir : "/");
 	/* An O_PATH directory fd works with the *at calls. */
 	(void)unlinkat(dfd, slash + 1, 0);
-	if (mknodat(dfd, slash + 1, d->type | (d->mode & 07777), makedev(d->major, d->minor)) <
-	    0)
+	if (mknodat(dfd, slash + 1, d->type | (d->mode & 07777), makedev(d->major, d->minor)) < 0)
 		return fail(c, -errno, "mknod %s", d->path);
 	if ((d->uid || d->gid) && fchownat(dfd, slash + 1, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
 		return fail(c, -errno, "chown %s", d->path);
@@ -258,6 +257,34 @@ static bool spec_has_device(const struct kvap_create *s, const char *path)
 		if (!strcmp(s->devices[i].path, path))
 			return true;
 	return false;
+}
+
+/* The pty slave on /dev/console. A bind source must be a mount of this
+ * namespace, and the slave was opened in the agent's: open it again by
+ * its name here (the same device, checked). */
+static int bind_console(struct rctx *c)
+{
+	char link[64], name[PATH_MAX], src[64], dst[64];
+	struct stat a, b;
+
+	fd_path(c->cfg->tty, link, sizeof(link));
+	ssize_t n = readlink(link, name, sizeof(name) - 1);
+	if (n <= 0)
+		return fail(c, -errno, "the terminal's name");
+	name[n] = '\0';
+	cleanup_close int tty = open(name, O_PATH | O_CLOEXEC);
+	if (tty < 0 || fstat(tty, &a) < 0 || fstat(c->cfg->tty, &b) < 0)
+		return fail(c, -errno, "the terminal %s", name);
+	if (a.st_rdev != b.st_rdev)
+		return fail(c, -ENXIO, "the terminal %s is another device", name);
+	cleanup_close int t = inroot_mkpath(c->rootfd, "/dev/console", true, 0600);
+	if (t < 0)
+		return fail(c, t, "creating /dev/console");
+	fd_path(tty, src, sizeof(src));
+	fd_path(t, dst, sizeof(dst));
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return fail(c, -errno, "binding the terminal %s on /dev/console", name);
+	return 0;
 }
 
 static int make_devices(struct rctx *c)
@@ -282,8 +309,10 @@ static int make_devices(struct rctx *c)
 								 : 0;
 		if (!type)
 			return fail(c, 0, "device %s: unknown type '%c'", d->path, d->type);
-		struct devnode n = { d->path, type, d->major, d->minor,
-				     d->file_mode ? d->file_mode : 0666, d->uid, d->gid };
+		struct devnode n = {
+			d->path, type,	d->major, d->minor, d->file_mode ? d->file_mode : 0666,
+			d->uid,	 d->gid
+		};
 		if ((r = make_node(c, &n)) < 0)
 			return r;
 	}
@@ -295,18 +324,8 @@ static int make_devices(struct rctx *c)
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
 			return fail(c, -errno, "symlink /dev/%s", links[i][1]);
 	}
-	if (c->cfg->tty >= 0) {
-		char src[64], dst[64];
-		int t = inroot_mkpath(c->rootfd, "/dev/console", true, 0600);
-		if (t < 0)
-			return fail(c, t, "creating /dev/console");
-		fd_path(c->cfg->tty, src, sizeof(src));
-		fd_path(t, dst, sizeof(dst));
-		r = mount(src, dst, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
-		close(t);
-		if (r < 0)
-			return fail(c, r, "binding the terminal on /dev/console");
-	}
+	if (c->cfg->tty >= 0)
+		return bind_console(c);
 	return 0;
 }
 
@@ -349,10 +368,10 @@ static int mask_paths(struct rctx *c)
 		if ((fd = inroot_open(c->rootfd, path, 0)) < 0)
 			return fail(c, fd, "read-only path %s", path);
 		fd_path(fd, p, sizeof(p));
-		unsigned long keep = statvfs(p, &sv) == 0 ? sv.f_flag & (MS_NOSUID | MS_NODEV |
-									 MS_NOEXEC | MS_NOATIME |
-									 MS_NODIRATIME | MS_RELATIME)
-							  : 0;
+		unsigned long keep = statvfs(p, &sv) == 0
+					 ? sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC |
+							MS_NOATIME | MS_NODIRATIME | MS_RELATIME)
+					 : 0;
 		r = mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | keep, NULL);
 		close(fd);
 		if (r < 0)
@@ -390,11 +409,11 @@ static int switch_root(struct rctx *c)
 	unsigned long prop = propagation(s->rootfs_propagation);
 	if ((prop & MS_SHARED) && mount(NULL, "/", NULL, prop, NULL) < 0)
 		return fail(c, -errno, "making the root %s", s->rootfs_propagation);
-	if (s->readonly_rootfs && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
+	if (s->readonly_rootfs &&
+	    mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) {
 		struct statvfs sv;
-		unsigned long keep = statvfs("/", &sv) == 0
-					 ? sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC)
-					 : 0;
+		unsigned long keep =
+		    statvfs("/", &sv) == 0 ? sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC) : 0;
 		if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0)
 			return fail(c, -errno, "making the root read-only");
 	}

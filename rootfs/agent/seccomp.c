@@ -101,8 +101,8 @@ static int set_flags(scmp_filter_ctx ctx, const struct kvap_seccomp *s, struct k
 	return 0;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct kvap_seccomp_rule *rule, uint32_t act,
-		    int nr, const char *name, struct kv_err *err)
+static int add_rule(scmp_filter_ctx ctx, const struct kvap_seccomp_rule *rule, uint32_t act, int nr,
+		    const char *name, struct kv_err *err)
 {
 	struct scmp_arg_cmp cmp[KVAP_MAX_SECCOMP_ARGS];
 	unsigned per_index[KVAP_MAX_SECCOMP_ARGS] = { 0 };
@@ -169,8 +169,7 @@ int seccomp_build(const struct kvap_seccomp *s, void **out, struct kv_err *err)
 	for (uint32_t i = 0; i < s->n_syscalls; i++) {
 		const struct kvap_seccomp_rule *rule = &s->syscalls[i];
 		const char *first = rule->n_names ? rule->names[0] : "(no names)";
-		int64_t act =
-		    action_of(rule->action, rule->errno_ret, rule->errno_set, first, err);
+		int64_t act = action_of(rule->action, rule->errno_ret, rule->errno_set, first, err);
 		if (act < 0) {
 			r = (int)act;
 			goto fail;
