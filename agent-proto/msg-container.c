@@ -17,9 +17,12 @@ KVAP_SCHEMA(kvap_schema_namespace, struct kvap_namespace, namespace_fields, NULL
 
 #define D struct kvap_device
 static const struct kvap_field device_fields[] = {
-	KVAP_F_STR(D, path, 1, KVAP_MAX_PATH, REQ), KVAP_F_U8(D, type, 2, REQ),
-	KVAP_F_U32(D, major, 3, 0),		    KVAP_F_U32(D, minor, 4, 0),
-	KVAP_F_U32(D, file_mode, 5, 0),		    KVAP_F_U32(D, uid, 6, 0),
+	KVAP_F_STR(D, path, 1, KVAP_MAX_PATH, REQ),
+	KVAP_F_U8(D, type, 2, REQ),
+	KVAP_F_U32(D, major, 3, 0),
+	KVAP_F_U32(D, minor, 4, 0),
+	KVAP_F_U32(D, file_mode, 5, 0),
+	KVAP_F_U32(D, uid, 6, 0),
 	KVAP_F_U32(D, gid, 7, 0),
 };
 #undef D
@@ -43,8 +46,7 @@ static const struct kvap_field throttle_device_fields[] = {
 	KVAP_F_U32(struct kvap_throttle_device, minor, 2, 0),
 	KVAP_F_U64(struct kvap_throttle_device, rate, 3, REQ),
 };
-KVAP_SCHEMA(kvap_schema_throttle_device, struct kvap_throttle_device, throttle_device_fields,
-	    NULL);
+KVAP_SCHEMA(kvap_schema_throttle_device, struct kvap_throttle_device, throttle_device_fields, NULL);
 
 #define R struct kvap_resources
 #define THROTTLE(m, tag)                                                                           \
@@ -61,9 +63,8 @@ static const struct kvap_field resources_fields[] = {
 	KVAP_F_STR(R, cpuset_mems, 8, KVAP_MAX_CPUSET, 0),
 	KVAP_F_S64(R, pids_limit, 9, 0),
 	KVAP_F_U16(R, blkio_weight, 10, 0),
-	KVAP_F_STRUCTLIST(R, blkio_weight_device, n_blkio_weight_device, 11,
-			  KVAP_MAX_BLKIO_DEVICES, struct kvap_weight_device,
-			  kvap_schema_weight_device),
+	KVAP_F_STRUCTLIST(R, blkio_weight_device, n_blkio_weight_device, 11, KVAP_MAX_BLKIO_DEVICES,
+			  struct kvap_weight_device, kvap_schema_weight_device),
 	THROTTLE(throttle_read_bps, 12),
 	THROTTLE(throttle_write_bps, 13),
 	THROTTLE(throttle_read_iops, 14),
