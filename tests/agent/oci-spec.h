@@ -18,8 +18,8 @@
 
 static char *oci_o_proc[] = { "nosuid", "noexec", "nodev" };
 static char *oci_o_dev[] = { "nosuid", "strictatime", "mode=755", "size=65536k" };
-static char *oci_o_pts[] = { "nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620",
-			     "gid=5" };
+static char *oci_o_pts[] = { "nosuid",	      "noexec",	   "newinstance",
+			     "ptmxmode=0666", "mode=0620", "gid=5" };
 static char *oci_o_shm[] = { "nosuid", "noexec", "nodev", "mode=1777", "size=65536k" };
 static char *oci_o_mq[] = { "nosuid", "noexec", "nodev" };
 static char *oci_o_sys[] = { "nosuid", "noexec", "nodev", "ro" };
@@ -39,7 +39,7 @@ static char *oci_o_cg[] = { "nosuid", "noexec", "nodev", "relatime", "ro" };
 
 static struct kvap_mount oci_base_mounts[] = { OCI_BASE_MOUNTS };
 static struct kvap_namespace oci_base_ns[] = {
-	{ KVAP_NS_PID, NULL }, { KVAP_NS_IPC, NULL },	 { KVAP_NS_UTS, NULL },
+	{ KVAP_NS_PID, NULL },	 { KVAP_NS_IPC, NULL }, { KVAP_NS_UTS, NULL },
 	{ KVAP_NS_MOUNT, NULL }, { KVAP_NS_NET, NULL }, { KVAP_NS_CGROUP, NULL },
 };
 static char *oci_env[] = { "PATH=/bin", "HOME=/" };
@@ -53,18 +53,16 @@ static inline struct kvap_create oci_spec(const char *id, char **argv3)
 {
 	argv3[0] = "sh";
 	argv3[1] = "-c";
-	return (struct kvap_create){ .container_id = (char *)id,
-				     .rootfs_type = KVAP_ROOTFS_DIR,
-				     .rootfs_path = oci_root,
-				     .mounts = oci_base_mounts,
-				     .n_mounts = OCI_N_BASE_MOUNTS,
-				     .namespaces = oci_base_ns,
-				     .n_namespaces = 6,
-				     .process = { .args = argv3,
-						  .n_args = 3,
-						  .env = oci_env,
-						  .n_env = 2,
-						  .cwd = "/" } };
+	return (struct kvap_create){
+		.container_id = (char *)id,
+		.rootfs_type = KVAP_ROOTFS_DIR,
+		.rootfs_path = oci_root,
+		.mounts = oci_base_mounts,
+		.n_mounts = OCI_N_BASE_MOUNTS,
+		.namespaces = oci_base_ns,
+		.n_namespaces = 6,
+		.process = { .args = argv3, .n_args = 3, .env = oci_env, .n_env = 2, .cwd = "/" }
+	};
 }
 
 /* A private mount namespace for the test and its agents, and the busybox

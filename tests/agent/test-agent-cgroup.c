@@ -9,6 +9,7 @@
  * with an empty cgroup2) the limit must show in its file, where it does not
  * the agent must refuse with a message naming the controller. The guest VM
  * checks the limits themselves (tests/kvm/exec.sh). */
+#include "agent-client-oci.h"
 #include "oci-spec.h"
 #include "tap.h"
 
@@ -83,13 +84,7 @@ static bool ps_has(const struct kvap_ps *ps, uint32_t pid)
 
 static int ctr_ps(struct agent_client *c, const char *id, struct kvap_ps *ps, struct kv_err *err)
 {
-	struct kvap_container_ref ref = { (char *)id };
-	union kvap_body reply;
-	int r = agent_client_call(c, KVAP_MSG_PS, &ref, &reply, err);
-
-	if (r == 0)
-		*ps = reply.ps_reply;
-	return r;
+	return id ? agent_client_ps_container(c, id, ps, err) : agent_client_ps(c, ps, err);
 }
 
 static void sleep_ms(int ms)
@@ -154,10 +149,7 @@ static void test_cgroup(void)
 	kvap_free_ps_reply(&ps);
 
 	struct kvap_stats st;
-	struct kvap_container_ref ref = { "cg" };
-	union kvap_body reply;
-	r = agent_client_call(c, KVAP_MSG_STATS, &ref, &reply, &err);
-	st = reply.stats_reply;
+	r = agent_client_stats_container(c, "cg", &st, &err);
 	bool pids = has_controller(cg, "pids");
 	ok(r == 0 && st.cgroup.cpu_usage_ns > 0 &&
 	       st.cgroup.cpu_usage_ns >= st.cgroup.cpu_user_ns &&
@@ -167,24 +159,27 @@ static void test_cgroup(void)
 	if (r == 0)
 		kvap_free_stats_reply(&st);
 
-	r = agent_client_call(c, KVAP_MSG_FREEZE, &ref, &reply, &err);
+	r = agent_client_freeze(c, "cg", true, &err);
 	snprintf(file, sizeof(file), "%s/cgroup.events", cg);
 	char *ev = slurp(file);
 	ok(r == 0 && ev && strstr(ev, "frozen 1"), "FREEZE: the cgroup reports frozen (%d %s)", r,
 	   err.msg);
-	r = agent_client_call(c, KVAP_MSG_THAW, &ref, &reply, &err);
+	r = agent_client_freeze(c, "cg", false, &err);
 	ev = slurp(file);
 	ok(r == 0 && ev && strstr(ev, "frozen 0"), "THAW: it is not frozen any more (%d %s)", r,
 	   err.msg);
+	/* The agent's own checks, past the client's. */
 	struct kvap_container_ref none = { NULL }, other = { "other" };
+	union kvap_body reply;
 	r = agent_client_call(c, KVAP_MSG_FREEZE, &none, &reply, &err);
-	int r2 = agent_client_call(c, KVAP_MSG_THAW, &other, &reply, &err);
-	ok(r == -EINVAL && r2 == -ENOENT, "FREEZE without an id: EINVAL; THAW of another: ENOENT");
+	int r2 = agent_client_freeze(c, "other", false, &err);
+	int r3 = agent_client_call(c, KVAP_MSG_STATS, &other, &reply, &err);
+	ok(r == -EINVAL && r2 == -ENOENT && r3 == -ENOENT,
+	   "FREEZE without an id: EINVAL; THAW or STATS of another container: ENOENT");
 
 	/* UPDATE: a limit shows in its file, or the controller is missing. */
-	struct kvap_update up = { .container_id = "cg",
-				  .resources = { .pids_limit = 50, .memory_limit = 64 << 20 } };
-	r = agent_client_call(c, KVAP_MSG_UPDATE, &up, &reply, &err);
+	struct kvap_resources res = { .pids_limit = 50, .memory_limit = 64 << 20 };
+	r = agent_client_update(c, "cg", &res, &err);
 	bool mem = has_controller(cg, "memory");
 	if (pids && mem) {
 		snprintf(file, sizeof(file), "%s/pids.max", cg);
@@ -200,9 +195,8 @@ static void test_cgroup(void)
 		   err.msg);
 	}
 	struct kvap_keyval bad[] = { { "cgroup.procs", "1" } };
-	up = (struct kvap_update){ .container_id = "cg",
-				   .resources = { .unified = bad, .n_unified = 1 } };
-	r = agent_client_call(c, KVAP_MSG_UPDATE, &up, &reply, &err);
+	res = (struct kvap_resources){ .unified = bad, .n_unified = 1 };
+	r = agent_client_update(c, "cg", &res, &err);
 	ok(r == -EINVAL && strstr(err.msg, "cgroup.procs"),
 	   "UPDATE may not write cgroup core files (%d %s)", r, err.msg);
 

@@ -97,8 +97,7 @@ static void test_seccomp(void)
 		close(o);
 		agent_proc_free(e);
 	}
-	ok(r == 0 && out && strstr(out, "Block device required") &&
-	       strstr(out, "NoNewPrivs:\t0"),
+	ok(r == 0 && out && strstr(out, "Block device required") && strstr(out, "NoNewPrivs:\t0"),
 	   "an EXEC gets the container's filter too (its own no_new_privs off) (%d %s; %s)", r,
 	   show(out), err.msg);
 	free(out);
@@ -155,8 +154,9 @@ static void test_caps_and_namespaces(void)
 		sscanf(line, "%63s", got_ns[i]);
 		line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
 	}
-	snprintf(want, sizeof(want), "CapEff:\t0000000000000401\nCapBnd:\t0000000000000401\n"
-				     "CapAmb:\t0000000000000400\n");
+	snprintf(want, sizeof(want),
+		 "CapEff:\t0000000000000401\nCapBnd:\t0000000000000401\n"
+		 "CapAmb:\t0000000000000400\n");
 	bool caps_ok = out && !strncmp(out, want, strlen(want));
 	bool ns_ok = strcmp(got_ns[0], self[0]) && !strcmp(got_ns[1], self[1]) &&
 		     !strcmp(got_ns[2], self[2]) && strcmp(got_ns[3], self[3]) &&
@@ -184,8 +184,7 @@ static void test_sysctls(void)
 			  NULL };
 	struct kvap_create spec = oci_spec("sysctl", argv);
 	char *out = NULL, before[3][32], after[3][32];
-	static const char *files[] = { "/proc/sys/kernel/msgmax",
-				       "/proc/sys/net/ipv4/ip_forward",
+	static const char *files[] = { "/proc/sys/kernel/msgmax", "/proc/sys/net/ipv4/ip_forward",
 				       "/proc/sys/fs/mqueue/msg_max" };
 
 	for (int i = 0; i < 3; i++) {
@@ -271,9 +270,9 @@ static void test_refusals(void)
 							   .n_architectures = 1 };
 			break;
 		case 2:
-			s.seccomp = (struct kvap_seccomp){
-				.default_action = KVAP_SCMP_ALLOW, .flags = flag, .n_flags = 1
-			};
+			s.seccomp = (struct kvap_seccomp){ .default_action = KVAP_SCMP_ALLOW,
+							   .flags = flag,
+							   .n_flags = 1 };
 			break;
 		case 3:
 			s.namespaces = user;
@@ -309,8 +308,8 @@ static void test_refusals(void)
 		}
 		char *out = NULL;
 		int r = ctr_run(&h, &s, &out, &err);
-		ok(r == cases[i].want && strstr(err.msg, cases[i].text),
-		   "refused: %s (%d: %s)", cases[i].what, r, err.msg);
+		ok(r == cases[i].want && strstr(err.msg, cases[i].text), "refused: %s (%d: %s)",
+		   cases[i].what, r, err.msg);
 		free(out);
 	}
 	struct kvap_create s = oci_spec("good", argv);

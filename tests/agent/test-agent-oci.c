@@ -53,17 +53,19 @@ static void test_default_spec(void)
 {
 	struct agent_h h;
 	struct kv_err err = { 0 };
-	char *argv[4] = { NULL, NULL,
-			  "echo pid=$$; cat /marker; test -e /usr && echo host-root || echo own-root;"
-			  "ls /sys/fs/cgroup | grep -c '^cgroup.procs$'; grep ^0:: /proc/self/cgroup;"
-			  "test -c /dev/null -a -c /dev/zero -a -c /dev/full -a -c /dev/random -a "
-			  "-c /dev/urandom -a -c /dev/tty && echo devices;"
-			  "readlink /dev/ptmx; readlink /dev/fd; readlink /dev/stdin;"
-			  "grep -q ' /dev/mqueue .* - mqueue ' /proc/self/mountinfo && echo mqueue;"
-			  "grep -q ' /dev/pts .* - devpts ' /proc/self/mountinfo && echo devpts;"
-			  "grep -q ' /sys ro,' /proc/self/mountinfo && echo sys-ro;"
-			  "hostname; cat /proc/sys/kernel/domainname; grep -c : /proc/net/dev",
-			  NULL };
+	char *argv[4] = {
+		NULL, NULL,
+		"echo pid=$$; cat /marker; test -e /usr && echo host-root || echo own-root;"
+		"ls /sys/fs/cgroup | grep -c '^cgroup.procs$'; grep ^0:: /proc/self/cgroup;"
+		"test -c /dev/null -a -c /dev/zero -a -c /dev/full -a -c /dev/random -a "
+		"-c /dev/urandom -a -c /dev/tty && echo devices;"
+		"readlink /dev/ptmx; readlink /dev/fd; readlink /dev/stdin;"
+		"grep -q ' /dev/mqueue .* - mqueue ' /proc/self/mountinfo && echo mqueue;"
+		"grep -q ' /dev/pts .* - devpts ' /proc/self/mountinfo && echo devpts;"
+		"grep -q ' /sys ro,' /proc/self/mountinfo && echo sys-ro;"
+		"hostname; cat /proc/sys/kernel/domainname; grep -c : /proc/net/dev",
+		NULL
+	};
 	struct kvap_create spec = oci_spec("default", argv);
 	char *out = NULL, host[128] = "", after[128] = "";
 
@@ -192,8 +194,10 @@ static void test_mounts(void)
 	m[OCI_N_BASE_MOUNTS] = (struct kvap_mount){ "data", "/data", "bind", o_rbind, 2, "share" };
 	m[OCI_N_BASE_MOUNTS + 1] =
 	    (struct kvap_mount){ "hosts", "/etc/hosts", "bind", o_ro, 2, "share" };
-	m[OCI_N_BASE_MOUNTS + 2] = (struct kvap_mount){ hostdir, "/mnt/host", NULL, o_host, 5, NULL };
-	m[OCI_N_BASE_MOUNTS + 3] = (struct kvap_mount){ "tmpfs", "/scratch", "tmpfs", o_tmp, 3, NULL };
+	m[OCI_N_BASE_MOUNTS + 2] =
+	    (struct kvap_mount){ hostdir, "/mnt/host", NULL, o_host, 5, NULL };
+	m[OCI_N_BASE_MOUNTS + 3] =
+	    (struct kvap_mount){ "tmpfs", "/scratch", "tmpfs", o_tmp, 3, NULL };
 	spec.mounts = m;
 	spec.n_mounts = OCI_N_BASE_MOUNTS + 4;
 	int r = ctr_run(&h, &spec, &out, &err);
@@ -310,8 +314,8 @@ static void test_no_pivot_and_console(void)
 	}
 	r = ctr_run(&h, &spec, &out, &err);
 	ok(r == 0 && out && !strcmp(out, "character special file\r\ntty\r\n"),
-	   "a terminal process: its pty is /dev/console in the container (%d %s; %s)", r,
-	   show(out), err.msg);
+	   "a terminal process: its pty is /dev/console in the container (%d %s; %s)", r, show(out),
+	   err.msg);
 	free(out);
 	finish(&h, "console");
 }

@@ -11,7 +11,7 @@
  * Prints one "ok - ..." or "not ok - ..." line per check (PROBE_CHECKS of
  * them, always), exec.sh numbers them. Exit status 0 when all passed.
  * usage: agent-oci-probe SOCKET */
-#include "agent-client.h"
+#include "agent-client-oci.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -95,7 +95,6 @@ int main(int argc, char **argv)
 	struct agent_proc *p = NULL;
 	struct kv_err err = { 0 };
 	static char out[65536];
-	union kvap_body reply;
 	int r;
 
 	if (argc != 2) {
@@ -109,10 +108,12 @@ int main(int argc, char **argv)
 		{ "tmpfs", "/tmp", "tmpfs", NULL, 0, NULL },
 		{ "cgroup", "/sys/fs/cgroup", "cgroup", o_cg, 4, NULL },
 	};
-	struct kvap_namespace ns[] = { { KVAP_NS_PID, NULL },	{ KVAP_NS_IPC, NULL },
-				       { KVAP_NS_UTS, NULL },	{ KVAP_NS_MOUNT, NULL },
-				       { KVAP_NS_NET, NULL },	{ KVAP_NS_CGROUP, NULL } };
-	struct kvap_seccomp_rule rule = { deny, 2, KVAP_SCMP_ERRNO, 15 /* ENOTBLK */, true, NULL, 0 };
+	struct kvap_namespace ns[] = { { KVAP_NS_PID, NULL }, { KVAP_NS_IPC, NULL },
+				       { KVAP_NS_UTS, NULL }, { KVAP_NS_MOUNT, NULL },
+				       { KVAP_NS_NET, NULL }, { KVAP_NS_CGROUP, NULL } };
+	struct kvap_seccomp_rule rule = {
+		deny, 2, KVAP_SCMP_ERRNO, 15 /* ENOTBLK */, true, NULL, 0
+	};
 	struct kvap_create spec = {
 		.container_id = "vm-ctr",
 		.rootfs_type = KVAP_ROOTFS_DIR,
@@ -123,14 +124,20 @@ int main(int argc, char **argv)
 		.hostname = "ctr-vm",
 		.namespaces = ns,
 		.n_namespaces = 6,
-		.process = { .args = ctr_argv, .n_args = 3, .env = ctr_env, .n_env = 1, .cwd = "/" },
+		.process = { .args = ctr_argv,
+			     .n_args = 3,
+			     .env = ctr_env,
+			     .n_env = 1,
+			     .cwd = "/" },
 		.resources = { .memory_limit = 64 << 20,
 			       .memory_swap = 64 << 20,
 			       .pids_limit = 32,
 			       .cpu_quota = 50000,
 			       .cpu_period = 100000,
 			       .cpu_shares = 512 },
-		.seccomp = { .default_action = KVAP_SCMP_ALLOW, .syscalls = &rule, .n_syscalls = 1 },
+		.seccomp = { .default_action = KVAP_SCMP_ALLOW,
+			     .syscalls = &rule,
+			     .n_syscalls = 1 },
 	};
 
 	if (agent_dialer_hybrid(&d, argv[1], &err) < 0)
@@ -145,10 +152,9 @@ int main(int argc, char **argv)
 	      "the agent offers containers and seccomp (features %#llx)",
 	      (unsigned long long)agent_client_features(c));
 
-	r = agent_proc_create_start(c, &spec,
-				    KVAP_STREAM_BIT(KVAP_STREAM_STDOUT) |
-					KVAP_STREAM_BIT(KVAP_STREAM_STDERR),
-				    &p, &err);
+	r = agent_proc_create_start(
+	    c, &spec, KVAP_STREAM_BIT(KVAP_STREAM_STDOUT) | KVAP_STREAM_BIT(KVAP_STREAM_STDERR), &p,
+	    &err);
 	if (r < 0)
 		goto fail;
 	read_for(p->fd[KVAP_STREAM_STDOUT], out, sizeof(out), 60000, "ready\n");
@@ -163,9 +169,9 @@ int main(int argc, char **argv)
 	check(strstr(out, "Block device required\nroot-ro\nready\n") != NULL,
 	      "seccomp: mkdir fails with the configured errno; the root is read-only");
 
-	struct kvap_container_ref ref = { "vm-ctr" };
-	r = agent_client_call(c, KVAP_MSG_STATS, &ref, &reply, &err);
-	struct kvap_cgroup_stats *g = &reply.stats_reply.cgroup;
+	struct kvap_stats stats;
+	r = agent_client_stats_container(c, "vm-ctr", &stats, &err);
+	struct kvap_cgroup_stats *g = &stats.cgroup;
 	bool anon = false;
 	for (uint32_t i = 0; r == 0 && i < g->n_mem_stat; i++)
 		anon |= !strcmp(g->mem_stat[i].name, "anon");
@@ -176,19 +182,19 @@ int main(int argc, char **argv)
 	      (unsigned long long)g->pids_current, (unsigned long long)g->pids_limit,
 	      (unsigned long long)g->cpu_usage_ns, err.msg);
 	if (r == 0)
-		kvap_msg_free(KVAP_MSG_STATS_REPLY, &reply);
+		kvap_free_stats_reply(&stats);
 
-	struct kvap_update up = { "vm-ctr", { .memory_limit = 128 << 20, .pids_limit = 16 } };
-	r = agent_client_call(c, KVAP_MSG_UPDATE, &up, &reply, &err);
-	int r2 = r < 0 ? r : agent_client_call(c, KVAP_MSG_STATS, &ref, &reply, &err);
+	struct kvap_resources up = { .memory_limit = 128 << 20, .pids_limit = 16 };
+	r = agent_client_update(c, "vm-ctr", &up, &err);
+	int r2 = r < 0 ? r : agent_client_stats_container(c, "vm-ctr", &stats, &err);
 	check(r == 0 && r2 == 0 && g->mem_limit == 128 << 20 && g->pids_limit == 16 &&
 		  g->swap_limit == 0,
 	      "UPDATE: memory.max 128 MiB, pids.max 16, swap left as it was (%s)", err.msg);
 	if (r2 == 0)
-		kvap_msg_free(KVAP_MSG_STATS_REPLY, &reply);
+		kvap_free_stats_reply(&stats);
 
 	/* Frozen: no tick once what was in flight is out; thawed: ticks again. */
-	r = agent_client_call(c, KVAP_MSG_FREEZE, &ref, &reply, &err);
+	r = agent_client_freeze(c, "vm-ctr", true, &err);
 	out[0] = '\0';
 	int64_t t0 = now_ms();
 	while (read_for(p->fd[KVAP_STREAM_STDOUT], out, sizeof(out), 500, NULL) &&
@@ -196,7 +202,7 @@ int main(int argc, char **argv)
 		out[0] = '\0';
 	out[0] = '\0';
 	size_t while_frozen = read_for(p->fd[KVAP_STREAM_STDOUT], out, sizeof(out), 1500, NULL);
-	r2 = agent_client_call(c, KVAP_MSG_THAW, &ref, &reply, &err);
+	r2 = agent_client_freeze(c, "vm-ctr", false, &err);
 	out[0] = '\0';
 	read_for(p->fd[KVAP_STREAM_STDOUT], out, sizeof(out), 30000, "tick\n");
 	check(r == 0 && r2 == 0 && while_frozen == 0 && strstr(out, "tick"),
@@ -206,21 +212,23 @@ int main(int argc, char **argv)
 	struct kvap_process ex = { .args = ex_argv, .n_args = 3, .env = ctr_env, .n_env = 1 };
 	struct agent_proc *e;
 	struct kvap_exit st;
-	r = agent_proc_exec(c, "vm-ctr", "probe", &ex, KVAP_STREAM_BIT(KVAP_STREAM_STDOUT), &e, &err);
+	r = agent_proc_exec(c, "vm-ctr", "probe", &ex, KVAP_STREAM_BIT(KVAP_STREAM_STDOUT), &e,
+			    &err);
 	char ex_out[512] = "";
 	if (r == 0) {
 		read_for(e->fd[KVAP_STREAM_STDOUT], ex_out, sizeof(ex_out), 30000, "sh -c");
 		r = agent_client_wait(c, "probe", &st, &err);
 		agent_proc_free(e);
 	}
-	r2 = agent_client_call(c, KVAP_MSG_PS, &ref, &reply, &err);
-	uint32_t nps = r2 == 0 ? reply.ps_reply.n_procs : 0;
+	struct kvap_ps ps;
+	r2 = agent_client_ps_container(c, "vm-ctr", &ps, &err);
+	uint32_t nps = r2 == 0 ? ps.n_procs : 0;
 	if (r2 == 0)
-		kvap_msg_free(KVAP_MSG_PS_REPLY, &reply);
+		kvap_free_ps_reply(&ps);
 	check(r == 0 && !strncmp(ex_out, "ctr-vm\n", 7) && strstr(ex_out, "\nsh -c echo pid") &&
 		  r2 == 0 && nps >= 2,
-	      "EXEC joins the container (its hostname, its PID 1); PS lists %u processes (%s)",
-	      nps, err.msg);
+	      "EXEC joins the container (its hostname, its PID 1); PS lists %u processes (%s)", nps,
+	      err.msg);
 
 	r = agent_client_signal(c, NULL, SIGKILL, true, &err);
 	r2 = r < 0 ? r : agent_client_wait(c, "", &st, &err);
