@@ -138,6 +138,12 @@ static int check_mounts(struct container *ct, struct kv_err *err)
 			bind |= !strcmp(m->options[k], "bind") || !strcmp(m->options[k], "rbind");
 		if (n == 4 && !strncmp(d, "/dev", 4))
 			ct->setup_dev = !bind;
+		if (m->source_tag && !bind)
+			return kv_errf(
+			    err, -EINVAL,
+			    "mounts[%u] (%s): a source in a virtio-fs share needs a bind "
+			    "mount",
+			    i, d);
 	}
 	return 0;
 }

@@ -10,8 +10,8 @@
  * errors for what is refused: SCMP_ACT_NOTIFY, an unknown architecture or
  * flag, a user namespace, joining another container's namespace, a
  * sysctl that is not namespaced or whose namespace is the host's, a bad
- * sysctl name, a bad cgroup value, an unknown root propagation and a
- * relative root path. */
+ * sysctl name, a bad cgroup value, an unknown root propagation, a share
+ * source on a mount that is not a bind, and a relative root path. */
 #include "oci-spec.h"
 #include "tap.h"
 
@@ -235,6 +235,7 @@ static void test_refusals(void)
 	char *vax[] = { "SCMP_ARCH_VAX" }, *flag[] = { "SECCOMP_FILTER_FLAG_BOGUS" };
 	struct kvap_namespace user[] = { { KVAP_NS_USER, NULL } },
 			      join[] = { { KVAP_NS_NET, "other-ctr" } };
+	struct kvap_mount tagged[] = { { "x", "/x", "tmpfs", NULL, 0, "share" } };
 	struct kvap_keyval vm[] = { { "vm.swappiness", "10" } },
 			   bad_key[] = { { "net/../../../etc/x", "1" } };
 	static const struct refusal cases[] = {
@@ -249,6 +250,7 @@ static void test_refusals(void)
 		{ "a sysctl name with ..", -EINVAL, "not a sysctl name" },
 		{ "cpu shares of 1", -EINVAL, "cpu_shares 1" },
 		{ "an unknown root propagation", -EINVAL, "propagation 'bogus'" },
+		{ "a virtio-fs share source on a tmpfs mount", -EINVAL, "needs a bind mount" },
 		{ "a relative root path", -EINVAL, "absolute rootfs_path" },
 	};
 
@@ -301,6 +303,10 @@ static void test_refusals(void)
 			break;
 		case 9:
 			s.rootfs_propagation = "bogus";
+			break;
+		case 10:
+			s.mounts = tagged;
+			s.n_mounts = 1;
 			break;
 		default:
 			s.rootfs_path = "relative/root";
