@@ -117,7 +117,7 @@ struct container {
 	char *cg;	     /* its cgroup directory, or NULL (no cgroup v2 here) */
 	bool isolated;	     /* own mount namespace and root; false only for a
 			  * non-root --no-init agent, where processes run in "/" */
-	bool setup_dev;	     /* a fresh /dev from the spec: create the devices */
+	bool setup_dev;	     /* /dev is not a bind: create the devices (runc's rule) */
 	int unshare;	     /* CLONE_NEW* the init unshares (not CLONE_NEWPID) */
 	bool new_pidns;	     /* the init is PID 1 of a new pid namespace */
 	int ns_fd[NS_TYPES]; /* the init's own namespaces, for EXEC; -1: the VM's */

@@ -122,14 +122,15 @@ static int check_mounts(struct container *ct, struct kv_err *err)
 {
 	const struct kvap_create *s = &ct->spec;
 
+	/* runc's rule: the devices are made unless /dev is a bind mount. The
+	 * VM's own root brings the VM's /dev along, which counts as one. */
+	ct->setup_dev = s->rootfs_type != KVAP_ROOTFS_INITRAMFS;
 	for (uint32_t i = 0; i < s->n_mounts; i++) {
 		const struct kvap_mount *m = &s->mounts[i];
 		const char *d = m->destination;
 		if (!d || d[0] != '/')
 			return kv_errf(err, -EINVAL, "mounts[%u]: destination '%s' is not absolute",
 				       i, d ? d : "");
-		/* runc's rule: /dev from a bind keeps its nodes; a fresh one
-		 * gets the default devices. */
 		size_t n = strlen(d);
 		while (n > 1 && d[n - 1] == '/')
 			n--;

@@ -347,6 +347,22 @@ static void test_devices(void)
 	   r, show(out), err.msg);
 	free(out);
 	finish(&h, "devices");
+
+	/* No /dev mount at all: runc's rule makes them in the root's /dev. */
+	char *argv2[4] = { NULL, NULL,
+			   "test -c /dev/null -a -c /dev/tty -a -L /dev/fd && echo made", NULL };
+	spec = oci_spec("devices-root", argv2);
+	spec.n_mounts = 1; /* proc only */
+	if (agent_h_start(&h, agent) < 0) {
+		ok(0, "devices in the root: agent");
+		return;
+	}
+	r = ctr_run(&h, &spec, &out, &err);
+	ok(r == 0 && out && !strcmp(out, "made\n"),
+	   "without a /dev mount the default devices are made in the root's /dev (%d %s; %s)", r,
+	   show(out), err.msg);
+	free(out);
+	finish(&h, "devices in the root");
 }
 
 static void test_exec_joins(void)
