@@ -37,8 +37,8 @@ int agent_client_freeze(struct agent_client *c, const char *container_id, bool f
 					 err);
 }
 
-int agent_client_ps_container(struct agent_client *c, const char *container_id,
-			      struct kvap_ps *ps, struct kv_err *err)
+int agent_client_ps_container(struct agent_client *c, const char *container_id, struct kvap_ps *ps,
+			      struct kv_err *err)
 {
 	struct kvap_container_ref ref = { .container_id = (char *)container_id };
 	union kvap_body reply;

@@ -26,8 +26,8 @@ int agent_client_freeze(struct agent_client *c, const char *container_id, bool f
 
 /* The container's processes (guest pids), from its cgroup. Free with
  * kvap_free_ps_reply(). */
-int agent_client_ps_container(struct agent_client *c, const char *container_id,
-			      struct kvap_ps *ps, struct kv_err *err);
+int agent_client_ps_container(struct agent_client *c, const char *container_id, struct kvap_ps *ps,
+			      struct kv_err *err);
 
 /* The guest's figures plus the container's cgroup (st->cgroup), what
  * `runc events --stats` reports. Free with kvap_free_stats_reply(). */
