@@ -68,7 +68,7 @@ int agent_client_shutdown(struct agent_client *c, enum kvap_shutdown_action acti
 
 int agent_client_ps(struct agent_client *c, struct kvap_ps *ps, struct kv_err *err)
 {
-	struct kvap_empty e = { 0 };
+	struct kvap_container_ref e = { 0 };
 	union kvap_body reply;
 
 	memset(ps, 0, sizeof(*ps));
@@ -82,7 +82,7 @@ int agent_client_ps(struct agent_client *c, struct kvap_ps *ps, struct kv_err *e
 
 int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_err *err)
 {
-	struct kvap_empty e = { 0 };
+	struct kvap_container_ref e = { 0 };
 	union kvap_body reply;
 
 	memset(st, 0, sizeof(*st));
