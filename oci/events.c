@@ -22,6 +22,24 @@ static json_object *mem_entry(struct jw *w, uint64_t limit, uint64_t usage, uint
 	return o;
 }
 
+static json_object *blkio_list(struct jw *w, const struct oci_blkio_stat *e, size_t n)
+{
+	json_object *a = jw_arr(w);
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = jw_obj(w);
+		if (e[i].major)
+			jw_add(w, o, "major", jw_u64(w, e[i].major));
+		if (e[i].minor)
+			jw_add(w, o, "minor", jw_u64(w, e[i].minor));
+		jw_add(w, o, "op", jw_str(w, e[i].op));
+		if (e[i].value)
+			jw_add(w, o, "value", jw_u64(w, e[i].value));
+		jw_push(w, a, o);
+	}
+	return a;
+}
+
 int oci_stats_event_write(const char *id, const struct oci_stats *st, char **out,
 			  struct kv_err *err)
 {
@@ -41,7 +59,14 @@ int oci_stats_event_write(const char *id, const struct oci_stats *st, char **out
 	jw_add(&w, usage, "kernel", jw_u64(&w, st->cpu_kernel_ns));
 	jw_add(&w, usage, "user", jw_u64(&w, st->cpu_user_ns));
 	jw_add(&w, cpu, "usage", usage);
-	jw_add(&w, cpu, "throttling", jw_obj(&w));
+	json_object *thr = jw_obj(&w);
+	if (st->cpu_periods)
+		jw_add(&w, thr, "periods", jw_u64(&w, st->cpu_periods));
+	if (st->cpu_throttled_periods)
+		jw_add(&w, thr, "throttledPeriods", jw_u64(&w, st->cpu_throttled_periods));
+	if (st->cpu_throttled_ns)
+		jw_add(&w, thr, "throttledTime", jw_u64(&w, st->cpu_throttled_ns));
+	jw_add(&w, cpu, "throttling", thr);
 	jw_add(&w, data, "cpu", cpu);
 
 	json_object *cpuset = jw_obj(&w);
@@ -75,7 +100,10 @@ int oci_stats_event_write(const char *id, const struct oci_stats *st, char **out
 	json_object *evc = jw_obj(&w);
 	static const char *const counts[] = { "low", "high", "max", "oom", "oom_kill" };
 	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		jw_add(&w, evc, counts[i], jw_u64(&w, 0));
+		jw_add(&w, evc, counts[i],
+		       jw_u64(&w, i == 3   ? st->oom_events
+				  : i == 4 ? st->oom_kill_events
+					   : 0));
 	jw_add(&w, mem, "event_count", evc);
 	jw_add(&w, data, "memory", mem);
 
@@ -85,7 +113,13 @@ int oci_stats_event_write(const char *id, const struct oci_stats *st, char **out
 	if (st->pids_limit)
 		jw_add(&w, pids, "limit", jw_u64(&w, st->pids_limit));
 	jw_add(&w, data, "pids", pids);
-	jw_add(&w, data, "blkio", jw_obj(&w));
+	json_object *blkio = jw_obj(&w);
+	if (st->n_io_bytes)
+		jw_add(&w, blkio, "ioServiceBytesRecursive",
+		       blkio_list(&w, st->io_bytes, st->n_io_bytes));
+	if (st->n_io_ops)
+		jw_add(&w, blkio, "ioServicedRecursive", blkio_list(&w, st->io_ops, st->n_io_ops));
+	jw_add(&w, data, "blkio", blkio);
 	jw_add(&w, data, "hugetlb", jw_obj(&w));
 	jw_add(&w, data, "intel_rdt", jw_obj(&w));
 	if (!w.failed)

@@ -3,7 +3,7 @@
  * Owns: the runtime-spec features document listing what kvrun really
  * applies (hooks, the mount options the guest agent understands, the
  * namespaces a VM boundary provides, capabilities, cgroup v1/v2 without
- * systemd, seccomp only once the guest applies it), and the default
+ * systemd, seccomp as the guest applies it), and the default
  * config.json `kvrun spec` writes. */
 #include "jwrite.h"
 #include "oci-state.h"
@@ -51,8 +51,10 @@ int oci_features_write(const struct oci_features_info *f, char **out, struct kv_
 	jw_add(&w, sc, "enabled", jw_bool(&w, f->seccomp));
 	if (f->seccomp) {
 		json_object *acts = jw_arr(&w), *ops = jw_arr(&w);
+		/* SCMP_ACT_NOTIFY needs a listener on the host: refused by the guest. */
 		for (int a = 0; a < OCI_SCMP_ACT__COUNT; a++)
-			jw_push(&w, acts, jw_str(&w, oci_seccomp_action_name(a)));
+			if (a != OCI_SCMP_ACT_NOTIFY)
+				jw_push(&w, acts, jw_str(&w, oci_seccomp_action_name(a)));
 		for (int c = 0; c < OCI_SCMP_CMP__COUNT; c++)
 			jw_push(&w, ops, jw_str(&w, oci_seccomp_op_name(c)));
 		jw_add(&w, sc, "actions", acts);

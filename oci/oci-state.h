@@ -58,6 +58,7 @@ void oci_state_clear(struct oci_state *s);
 int oci_pids_write(const uint32_t *pids, size_t n, char **out, struct kv_err *err);
 
 /* `kvrun events`: runc's {"type":"stats","id":...,"data":{...}} object. */
+struct oci_blkio_stat;
 struct oci_stats {
 	uint64_t cpu_total_ns, cpu_kernel_ns, cpu_user_ns;
 	uint64_t *cpu_percpu_ns;
@@ -67,6 +68,17 @@ struct oci_stats {
 	struct oci_kv *mem_raw; /* values are decimal numbers */
 	size_t n_mem_raw;
 	uint64_t pids_current, pids_limit;
+	uint64_t cpu_periods, cpu_throttled_periods, cpu_throttled_ns;
+	uint64_t oom_events, oom_kill_events;
+	/* blkio: runc's ioServiceBytesRecursive and ioServicedRecursive entries */
+	struct oci_blkio_stat *io_bytes, *io_ops;
+	size_t n_io_bytes, n_io_ops;
+};
+
+struct oci_blkio_stat {
+	uint64_t major, minor;
+	const char *op; /* "Read", "Write", ... */
+	uint64_t value;
 };
 int oci_stats_event_write(const char *id, const struct oci_stats *st, char **out,
 			  struct kv_err *err);

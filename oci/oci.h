@@ -144,6 +144,12 @@ struct oci_device_rule {
 	char access[4]; /* subset of "rwm"; "" = all */
 };
 
+/* blockIO.weightDevice (rate is the weight) and throttle*Device entries. */
+struct oci_blkio_device {
+	int64_t major, minor;
+	uint64_t rate;
+};
+
 struct oci_hugepage_limit {
 	char *page_size; /* "2MB" */
 	uint64_t limit;
@@ -167,7 +173,11 @@ struct oci_resources {
 	int64_t pids_limit; /* <= 0: unlimited */
 	/* blockIO */
 	bool has_blkio_weight;
-	uint32_t blkio_weight; /* 10..1000 */
+	uint32_t blkio_weight;			       /* 10..1000 */
+	struct oci_blkio_device *blkio_weight_devices; /* rate = weight */
+	size_t n_blkio_weight_devices;
+	struct oci_blkio_device *blkio_throttle[4]; /* read bps, write bps, read iops, write iops */
+	size_t n_blkio_throttle[4];
 	struct oci_hugepage_limit *hugepage_limits;
 	size_t n_hugepage_limits;
 	struct oci_device_rule *devices;

@@ -164,13 +164,56 @@ static int parse_pids(struct jp *p, json_object *o, struct oci_resources *r)
 	return jp_i64(p, o, "limit", true, &r->pids_limit, &r->has_pids_limit);
 }
 
+/* blockIO device lists: [{major, minor, weight|rate}]. */
+static int parse_blkio_devices(struct jp *p, json_object *o, const char *key, const char *value,
+			       struct oci_blkio_device **out, size_t *count)
+{
+	json_object *arr;
+	int e;
+
+	if ((e = jp_array(p, o, key, false, &arr)) < 0 || !arr)
+		return e;
+	size_t n = json_object_array_length(arr);
+	*out = calloc(n ? n : 1, sizeof(**out));
+	if (!*out)
+		return jp_nomem(p);
+	size_t saved = jp_push(p, key);
+	for (size_t i = 0; i < n && e == 0; i++) {
+		json_object *d = json_object_array_get_idx(arr, i);
+		struct oci_blkio_device *b = &(*out)[i];
+		size_t s2 = jp_push_index(p, i);
+		*count = i + 1;
+		if (!d || !json_object_is_type(d, json_type_object))
+			e = jp_fail(p, "must be an object");
+		else if ((e = jp_i64(p, d, "major", true, &b->major, NULL)) == 0 &&
+			 (e = jp_i64(p, d, "minor", true, &b->minor, NULL)) == 0 &&
+			 (e = jp_u64(p, d, value, true, &b->rate, NULL)) == 0 &&
+			 (b->major < 0 || b->major > 0xfff || b->minor < 0 || b->minor > 0xfffff))
+			e = jp_fail(p, "major must be 0..4095 and minor 0..1048575");
+		else if (e == 0 && !strcmp(value, "weight") && (b->rate < 10 || b->rate > 1000))
+			e = jp_fail_at(p, "weight", "must be between 10 and 1000");
+		jp_pop(p, s2);
+	}
+	jp_pop(p, saved);
+	return e;
+}
+
 static int parse_blkio(struct jp *p, json_object *o, struct oci_resources *r)
 {
+	static const char *const throttle[4] = { "throttleReadBpsDevice", "throttleWriteBpsDevice",
+						 "throttleReadIOPSDevice",
+						 "throttleWriteIOPSDevice" };
 	int e = jp_u32(p, o, "weight", false, &r->blkio_weight, &r->has_blkio_weight);
 
 	if (e == 0 && r->has_blkio_weight && r->blkio_weight != 0 &&
 	    (r->blkio_weight < 10 || r->blkio_weight > 1000))
 		return jp_fail_at(p, "weight", "must be between 10 and 1000");
+	if (e == 0)
+		e = parse_blkio_devices(p, o, "weightDevice", "weight", &r->blkio_weight_devices,
+					&r->n_blkio_weight_devices);
+	for (int i = 0; e == 0 && i < 4; i++)
+		e = parse_blkio_devices(p, o, throttle[i], "rate", &r->blkio_throttle[i],
+					&r->n_blkio_throttle[i]);
 	return e;
 }
 
@@ -213,6 +256,9 @@ void oci_resources_clear(struct oci_resources *r)
 		free(r->hugepage_limits[i].page_size);
 	free(r->hugepage_limits);
 	free(r->devices);
+	free(r->blkio_weight_devices);
+	for (int i = 0; i < 4; i++)
+		free(r->blkio_throttle[i]);
 	oci_kv_free(r->unified, r->n_unified);
 	memset(r, 0, sizeof(*r));
 }

@@ -41,6 +41,7 @@ struct create_opts {
 	const char *pid_file;
 	unsigned preserve_fds;
 	bool terminal_on_stdin; /* run in the foreground: the caller's terminal (fd 0) */
+	bool no_pivot;
 };
 
 /* `kvrun create`: returns 0 once the container exists in the guest, its

@@ -111,13 +111,8 @@ static int expect(int fd, pid_t vmm, const char *want, char *msg, size_t size, i
 	return 0;
 }
 
-static void warn_unapplied(struct kvrun *g, const struct oci_config *cfg)
+static void warn_unknown_caps(struct kvrun *g, const struct oci_config *cfg)
 {
-	const char *names[16];
-	size_t n = agent_spec_unapplied(cfg, names, 16);
-
-	for (size_t i = 0; i < n; i++)
-		kvrun_warn(g, "%s: not applied in the guest yet (docs/runtime.md)", names[i]);
 	for (size_t i = 0; i < cfg->process.n_unknown_caps; i++)
 		kvrun_warn(g, "process.capabilities: unknown capability %s ignored",
 			   cfg->process.unknown_caps[i]);
@@ -178,7 +173,7 @@ int ctr_create(struct kvrun *g, const struct create_opts *o, pid_t *vmm_pid, str
 	if ((r = settings_load(&s, err)) < 0 ||
 	    (r = sandbox_plan(cfg, bundle, &s, g->debug, sb, err)) < 0)
 		goto out;
-	warn_unapplied(g, cfg);
+	warn_unknown_caps(g, cfg);
 
 	/* ---- the state directory ---- */
 	if ((r = state_create(g->root, o->id, &c, err)) < 0)
@@ -231,6 +226,7 @@ int ctr_create(struct kvrun *g, const struct create_opts *o, pid_t *vmm_pid, str
 					  .c = &c,
 					  .console_socket = o->console_socket,
 					  .terminal_on_stdin = o->terminal_on_stdin,
+					  .no_pivot = o->no_pivot,
 					  .sync_fd = sync[1],
 					  .parent = parent };
 		/* The flock is on the directory's open file: the child's copy of the fd

@@ -71,8 +71,18 @@ static _Noreturn void exec_child(struct kvrun *g, const struct exec_req *x, int 
 		memset(rnd, 0, sizeof(rnd));
 	snprintf(exec_id, sizeof(exec_id), "exec-%d-%02x%02x%02x%02x%02x%02x", (int)getpid(),
 		 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	if (agent_client_connect(&x->dialer, &c, &err) < 0 ||
-	    agent_proc_exec(c, x->container_id, exec_id, &proc, streams, &p, &err) < 0)
+	if (agent_client_connect(&x->dialer, &c, &err) < 0)
+		goto fail;
+	if (!(agent_client_features(c) & KVAP_FEAT_CONTAINER)) {
+		/* A KVAP 1.0 agent: no umask, oomScoreAdj or caps_set; an empty
+		 * capability set is a bit above the last capability there. */
+		proc.umask_set = proc.oom_score_adj_set = false;
+		if (proc.caps_set && !proc.caps.bounding && !proc.caps.effective &&
+		    !proc.caps.inheritable && !proc.caps.permitted && !proc.caps.ambient)
+			proc.caps.bounding = 1ull << 63;
+		proc.caps_set = false;
+	}
+	if (agent_proc_exec(c, x->container_id, exec_id, &proc, streams, &p, &err) < 0)
 		goto fail;
 	(void)sync_send(sync_fd, "started %u", p->pid);
 	close(sync_fd);

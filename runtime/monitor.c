@@ -222,7 +222,13 @@ static void *container_main(void *arg)
 			if (fd_open(k))
 				streams |= KVAP_STREAM_BIT(k);
 	}
-	if ((r = agent_spec_create(a->cfg, a->id, a->sb->initramfs_root, &spec, &err)) == 0) {
+	struct agent_spec_notes notes = { .n = 0 };
+	uint64_t features = agent_client_features(c);
+	if ((r = agent_spec_create(a->cfg, a->id, features, a->sb->initramfs_root, a->no_pivot,
+				   &spec, &notes, &err)) == 0) {
+		for (size_t i = 0; i < notes.n; i++)
+			kvrun_warn(a->g, "%s: %s: not applied: the guest agent (%s) cannot", a->id,
+				   notes.unapplied[i], agent_client_software(c));
 		if (tty && !a->cfg->process.has_console_size)
 			console_size(m->tty_fd, &spec.process.console.rows,
 				     &spec.process.console.cols);

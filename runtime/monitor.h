@@ -42,6 +42,7 @@ struct monitor_args {
 	struct ctr *c;
 	const char *console_socket; /* with process.terminal */
 	bool terminal_on_stdin;	    /* process.terminal without a socket: fd 0 is the terminal */
+	bool no_pivot;		    /* create --no-pivot */
 	int sync_fd;
 	pid_t parent;
 };

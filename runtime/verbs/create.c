@@ -26,7 +26,7 @@ void verb_create_usage(FILE *out)
 		"  --console-socket PATH    with process.terminal: the Unix socket that receives\n"
 		"                           the terminal's master (SCM_RIGHTS, as runc sends it)\n"
 		"  --pid-file PATH          write the VMM process's pid there\n"
-		"  --no-pivot               accepted; no effect (the root is the VM's)\n"
+		"  --no-pivot               move the root instead of pivot_root (in the guest)\n"
 		"  --no-new-keyring         accepted; no effect (the VM has its own keyrings)\n"
 		"  --preserve-fds N         only 0: host fds cannot enter the VM\n"
 		"  -h, --help               this text\n"
@@ -68,6 +68,8 @@ int verb_create(struct kvrun *g, int argc, char **argv)
 			o.pid_file = optarg;
 			break;
 		case O_NOPIVOT:
+			o.no_pivot = true;
+			break;
 		case O_KEYRING:
 			break;
 		case O_PRESERVE:

@@ -1,4 +1,5 @@
 /* events.c - `kvrun events`: runc's stats objects, from the guest. */
+#include "agent-client-oci.h"
 #include "container.h"
 #include "verbs.h"
 
@@ -59,7 +60,7 @@ static int parse_duration(const char *s, uint64_t *ms)
 	return total ? 0 : -1;
 }
 
-static int stats_once(struct kvrun *g, struct ctr *c, struct kv_err *err)
+static int stats_once(struct ctr *c, struct kv_err *err)
 {
 	struct agent_client *ac = NULL;
 	struct agent_dialer d;
@@ -67,28 +68,93 @@ static int stats_once(struct kvrun *g, struct ctr *c, struct kv_err *err)
 	char *out = NULL;
 	int r;
 
-	if ((r = ctr_dialer(c, 3000, &d, err)) < 0 ||
-	    (r = agent_client_connect(&d, &ac, err)) < 0 ||
-	    (r = agent_client_stats(ac, &ks, err)) < 0) {
-		agent_client_free(ac);
-		return r;
+	if ((r = ctr_dialer(c, 3000, &d, err)) < 0 || (r = agent_client_connect(&d, &ac, err)) < 0)
+		goto out;
+	bool per_container = agent_client_features(ac) & KVAP_FEAT_CONTAINER;
+	if ((r = per_container ? agent_client_stats_container(ac, c->id, &ks, err)
+			       : agent_client_stats(ac, &ks, err)) < 0)
+		goto out;
+	struct oci_stats st = { 0 };
+	struct oci_kv *raw = NULL;
+	struct oci_blkio_stat *io = NULL;
+	char(*num)[24] = NULL;
+	if (per_container) {
+		/* The container's cgroup in the guest, as runc reads its own. */
+		const struct kvap_cgroup_stats *g = &ks.cgroup;
+		st = (struct oci_stats){
+			.cpu_total_ns = g->cpu_usage_ns,
+			.cpu_kernel_ns = g->cpu_system_ns,
+			.cpu_user_ns = g->cpu_user_ns,
+			.cpu_periods = g->cpu_periods,
+			.cpu_throttled_periods = g->cpu_throttled_periods,
+			.cpu_throttled_ns = g->cpu_throttled_ns,
+			.mem_usage = g->mem_usage,
+			.mem_max_usage = g->mem_max_usage,
+			.mem_limit = g->mem_limit ? g->mem_limit : ks.mem_total,
+			.mem_failcnt = g->mem_failcnt,
+			.swap_usage = g->swap_usage,
+			.swap_limit = g->swap_limit,
+			.pids_current = g->pids_current,
+			.pids_limit = g->pids_limit,
+			.oom_events = g->oom_events,
+			.oom_kill_events = g->oom_kill_events,
+		};
+		raw = calloc(g->n_mem_stat + 1, sizeof(*raw));
+		num = calloc(g->n_mem_stat + 1, sizeof(*num));
+		io = calloc(4 * (size_t)g->n_io + 1, sizeof(*io));
+		if (!raw || !num || !io) {
+			r = kv_errf(err, -ENOMEM, "out of memory");
+			goto free_out;
+		}
+		for (uint32_t i = 0; i < g->n_mem_stat; i++) {
+			snprintf(num[i], sizeof(num[i]), "%llu",
+				 (unsigned long long)g->mem_stat[i].value);
+			raw[i] = (struct oci_kv){ .key = g->mem_stat[i].name, .value = num[i] };
+			if (!strcmp(g->mem_stat[i].name, "file"))
+				st.mem_cache = g->mem_stat[i].value;
+		}
+		st.mem_raw = raw;
+		st.n_mem_raw = g->n_mem_stat;
+		for (uint32_t i = 0; i < g->n_io; i++) {
+			const struct kvap_io_stat *s = &g->io[i];
+			io[2 * i] =
+			    (struct oci_blkio_stat){ s->major, s->minor, "Read", s->rbytes };
+			io[2 * i + 1] =
+			    (struct oci_blkio_stat){ s->major, s->minor, "Write", s->wbytes };
+			io[2 * g->n_io + 2 * i] =
+			    (struct oci_blkio_stat){ s->major, s->minor, "Read", s->rios };
+			io[2 * g->n_io + 2 * i + 1] =
+			    (struct oci_blkio_stat){ s->major, s->minor, "Write", s->wios };
+		}
+		st.io_bytes = io;
+		st.n_io_bytes = 2 * (size_t)g->n_io;
+		st.io_ops = io + 2 * g->n_io;
+		st.n_io_ops = 2 * (size_t)g->n_io;
+	} else {
+		/* A KVAP 1.0 agent: the whole VM's figures. */
+		st = (struct oci_stats){
+			.cpu_total_ns = ks.cpu_user_ns + ks.cpu_system_ns,
+			.cpu_kernel_ns = ks.cpu_system_ns,
+			.cpu_user_ns = ks.cpu_user_ns,
+			.mem_usage =
+			    ks.mem_total > ks.mem_available ? ks.mem_total - ks.mem_available : 0,
+			.mem_limit = ks.mem_total,
+			.pids_current = ks.nr_procs,
+		};
 	}
-	agent_client_free(ac);
-	struct oci_stats st = {
-		.cpu_total_ns = ks.cpu_user_ns + ks.cpu_system_ns,
-		.cpu_kernel_ns = ks.cpu_system_ns,
-		.cpu_user_ns = ks.cpu_user_ns,
-		.mem_usage = ks.mem_total > ks.mem_available ? ks.mem_total - ks.mem_available : 0,
-		.mem_limit = ks.mem_total,
-		.pids_current = ks.nr_procs,
-	};
-	if ((r = oci_stats_event_write(c->id, &st, &out, err)) < 0)
-		return r;
-	printf("%s\n", out);
-	fflush(stdout);
+	if ((r = oci_stats_event_write(c->id, &st, &out, err)) == 0) {
+		printf("%s\n", out);
+		fflush(stdout);
+	}
+free_out:
 	free(out);
-	(void)g;
-	return 0;
+	free(raw);
+	free(num);
+	free(io);
+	kvap_free_stats_reply(&ks);
+out:
+	agent_client_free(ac);
+	return r;
 }
 
 int verb_events(struct kvrun *g, int argc, char **argv)
@@ -140,7 +206,7 @@ int verb_events(struct kvrun *g, int argc, char **argv)
 				r = kv_errf(&err, -EINVAL, "container %s is %s", id,
 					    ctr_status_name(s));
 			else
-				r = stats_once(g, &c, &err);
+				r = stats_once(&c, &err);
 		}
 		state_close(&c);
 		if (r < 0 && (first || once))

@@ -233,9 +233,9 @@ int verb_exec(struct kvrun *g, int argc, char **argv)
 			free(buf);
 		}
 		if (r == 0)
-			r = agent_spec_process(&pfile, &kp, &err);
+			r = agent_spec_process(&pfile, KVAP_FEATURES_V1_1, &kp, &err);
 	} else if (r == 0 && (r = ctr_config(&c, &cfg, &err)) == 0 &&
-		   (r = agent_spec_process(&cfg->process, &kp, &err)) == 0) {
+		   (r = agent_spec_process(&cfg->process, KVAP_FEATURES_V1_1, &kp, &err)) == 0) {
 		/* runc's rules: args from the command line, the rest from the config. */
 		kp.args = &argv[optind];
 		kp.n_args = (uint32_t)(argc - optind);
@@ -272,8 +272,12 @@ int verb_exec(struct kvrun *g, int argc, char **argv)
 		}
 		for (size_t i = 0; i < f.n_caps; i++) {
 			uint64_t bit = 1ull << oci_cap_number(f.caps[i]);
-			if (kp.caps.bounding == 1ull << 63)
-				kp.caps.bounding = 0;
+			if (!kp.caps_set) {
+				/* No capabilities object: the process had all; --cap adds to
+				 * nothing then, as with runc, which starts from the config's. */
+				kp.caps = (struct kvap_caps){ 0 };
+				kp.caps_set = true;
+			}
 			kp.caps.bounding |= bit;
 			kp.caps.effective |= bit;
 			kp.caps.permitted |= bit;

@@ -1,4 +1,5 @@
 /* ps.c - `kvrun ps`: the container's processes as its guest sees them. */
+#include "agent-client-oci.h"
 #include "container.h"
 #include "verbs.h"
 
@@ -12,8 +13,8 @@ void verb_ps_usage(FILE *out)
 	fprintf(out,
 		"usage: kvrun [GLOBAL OPTIONS] ps [--format table|json] ID\n"
 		"\n"
-		"List the processes of container ID, as the guest kernel sees them (guest pids;\n"
-		"the guest agent itself, pid 1, is left out).\n"
+		"List the processes of container ID, as the guest kernel sees them (guest pids,\n"
+		"from the container's cgroup in the guest).\n"
 		"\n"
 		"Options:\n"
 		"  -f, --format FORMAT   table (default: UID PID PPID STAT CMD) or json (the\n"
@@ -69,7 +70,9 @@ int verb_ps(struct kvrun *g, int argc, char **argv)
 	}
 	if (r == 0 && (r = ctr_dialer(&c, 3000, &d, &err)) == 0 &&
 	    (r = agent_client_connect(&d, &ac, &err)) == 0 &&
-	    (r = agent_client_ps(ac, &ps, &err)) == 0)
+	    (r = (agent_client_features(ac) & KVAP_FEAT_CONTAINER)
+		     ? agent_client_ps_container(ac, id, &ps, &err)
+		     : agent_client_ps(ac, &ps, &err)) == 0)
 		have_ps = true;
 	agent_client_free(ac);
 	state_close(&c);

@@ -26,7 +26,8 @@ void verb_run_usage(FILE *out)
 		"  -d, --detach            return once started\n"
 		"  --pid-file PATH         write the VMM process's pid there\n"
 		"  --keep                  do not delete the container after it stopped\n"
-		"  --no-subreaper, --no-pivot, --no-new-keyring  accepted; no effect\n"
+		"  --no-pivot              as for create\n"
+		"  --no-subreaper, --no-new-keyring  accepted; no effect\n"
 		"  --preserve-fds N        only 0\n"
 		"  -h, --help              this text\n"
 		"\n"
@@ -36,7 +37,7 @@ void verb_run_usage(FILE *out)
 
 int verb_run(struct kvrun *g, int argc, char **argv)
 {
-	enum { O_CONSOLE = 1, O_PID, O_KEEP, O_NOOP, O_PRESERVE };
+	enum { O_CONSOLE = 1, O_PID, O_KEEP, O_NOOP, O_PRESERVE, O_NOPIVOT };
 	static const struct option opts[] = {
 		{ "bundle", required_argument, NULL, 'b' },
 		{ "console-socket", required_argument, NULL, O_CONSOLE },
@@ -44,7 +45,7 @@ int verb_run(struct kvrun *g, int argc, char **argv)
 		{ "pid-file", required_argument, NULL, O_PID },
 		{ "keep", no_argument, NULL, O_KEEP },
 		{ "no-subreaper", no_argument, NULL, O_NOOP },
-		{ "no-pivot", no_argument, NULL, O_NOOP },
+		{ "no-pivot", no_argument, NULL, O_NOPIVOT },
 		{ "no-new-keyring", no_argument, NULL, O_NOOP },
 		{ "preserve-fds", required_argument, NULL, O_PRESERVE },
 		{ "help", no_argument, NULL, 'h' },
@@ -77,6 +78,9 @@ int verb_run(struct kvrun *g, int argc, char **argv)
 			keep = true;
 			break;
 		case O_NOOP:
+			break;
+		case O_NOPIVOT:
+			o.no_pivot = true;
 			break;
 		case O_PRESERVE:
 			if (parse_u64(optarg, 1 << 20, &v) < 0)

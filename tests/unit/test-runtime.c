@@ -314,11 +314,18 @@ static void test_agent_spec(void)
 {
 	struct kv_err err = { 0 };
 	struct kvap_create cr;
-	const char *names[16];
+	struct agent_spec_notes notes = { .n = 0 };
 	struct oci_config *c = config(
-	    ",\"hostname\":\"h\",\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
-	    "{\"destination\":\"/data\",\"type\":\"tmpfs\"}],\"linux\":{\"maskedPaths\":[\"/x\"],"
-	    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\"}}");
+	    ",\"hostname\":\"h\",\"domainname\":\"d\",\"mounts\":[{\"destination\":\"/proc\","
+	    "\"type\":\"proc\"},{\"destination\":\"/data\",\"type\":\"tmpfs\"}],\"linux\":{"
+	    "\"maskedPaths\":[\"/x\"],\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},"
+	    "\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/"
+	    "net\"}],"
+	    "\"resources\":{\"memory\":{\"limit\":1048576},\"pids\":{\"limit\":0},"
+	    "\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":100}]}},"
+	    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],"
+	    "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":1,\"value\":2,\"op\":"
+	    "\"SCMP_CMP_MASKED_EQ\"}]}]}}");
 
 	if (!ok(c != NULL, "a config"))
 		return;
@@ -326,21 +333,48 @@ static void test_agent_spec(void)
 	c->process.caps.permitted = 0x3;
 	c->process.caps.inheritable = 0x1;
 	c->process.caps.ambient = 0x3;
-	ok(agent_spec_create(c, "id", true, &cr, &err) == 0, "CREATE from the config");
+	c->process.has_umask = true;
+	c->process.umask = 027;
+
+	/* A KVAP 1.1 agent. */
+	ok(agent_spec_create(c, "id", KVAP_FEATURES_V1_1, true, true, &cr, &notes, &err) == 0,
+	   "CREATE for a 1.1 agent");
+	ok(cr.n_mounts == 2 && cr.no_pivot && strcmp(cr.domainname, "d") == 0,
+	   "all mounts (the container has its own), no_pivot, domainname");
+	ok(cr.process.caps_set && cr.process.caps.ambient == 0x1 && cr.process.umask_set &&
+	       cr.process.umask == 027,
+	   "caps_set; ambient only where permitted and inheritable; umask");
+	ok(cr.n_namespaces == 1 && cr.namespaces[0].type == KVAP_NS_PID,
+	   "a namespace given by path (the host's) stays the VM's");
+	ok(cr.n_masked_paths == 1 && cr.n_sysctls == 1 && !strcmp(cr.sysctls[0].value, "1"),
+	   "masked paths, sysctls");
+	ok(cr.resources.memory_limit == 1048576 && cr.resources.pids_limit == 0 &&
+	       cr.resources.n_throttle_read_bps == 1 &&
+	       cr.resources.throttle_read_bps[0].rate == 100,
+	   "resources: set, not set (pids 0, as runc), throttles");
+	ok(cr.seccomp.default_action == KVAP_SCMP_ERRNO && cr.seccomp.n_syscalls == 1 &&
+	       cr.seccomp.syscalls[0].action == KVAP_SCMP_ALLOW &&
+	       cr.seccomp.syscalls[0].args[0].op == KVAP_SCMP_CMP_MASKED_EQ,
+	   "seccomp by number");
+	ok(notes.n == 0, "nothing left unapplied");
+	agent_spec_create_free(&cr);
+
+	/* A KVAP 1.0 agent. */
+	notes.n = 0;
+	ok(agent_spec_create(c, "id", KVAP_FEATURES_V1_0, true, false, &cr, &notes, &err) == 0,
+	   "CREATE for a 1.0 agent");
 	ok(cr.n_mounts == 1 && strcmp(cr.mounts[0].destination, "/data") == 0,
-	   "on the initramfs root, /proc (the agent's) is skipped");
-	ok(cr.process.caps.ambient == 0x1, "ambient only where permitted and inheritable");
-	ok(strcmp(cr.hostname, "h") == 0 && cr.poweroff_on_exit, "hostname; power off at exit");
+	   "on the VM's own root, /proc (the agent's) is skipped");
+	ok(!cr.process.caps_set && !cr.process.umask_set && !cr.n_masked_paths,
+	   "no 1.1 members are sent");
+	ok(notes.n == 7 && !strcmp(notes.unapplied[0], "process.user.umask"),
+	   "and each is named (%zu)", notes.n);
 	agent_spec_create_free(&cr);
 	c->process.caps = (struct oci_caps){ 0 };
-	ok(agent_spec_create(c, "id", false, &cr, &err) == 0 && cr.n_mounts == 2 &&
-	       cr.process.caps.bounding == 1ull << 63,
-	   "an explicitly empty capability set is sent as such; all mounts otherwise");
+	ok(agent_spec_create(c, "id", KVAP_FEATURES_V1_0, false, false, &cr, NULL, &err) == 0 &&
+	       cr.n_mounts == 2 && cr.process.caps.bounding == 1ull << 63,
+	   "1.0: an explicitly empty capability set is a bit above the last one");
 	agent_spec_create_free(&cr);
-	size_t n = agent_spec_unapplied(c, names, 16);
-	ok(n == 2 && strcmp(names[0], "linux.maskedPaths") == 0 &&
-	       strcmp(names[1], "linux.seccomp") == 0,
-	   "what the guest does not apply yet is named");
 	oci_config_free(c);
 }
 
