@@ -28,8 +28,12 @@
 #
 # To add a check: write a function chk_NAME that returns 0 when it passes and prints what
 # went wrong otherwise (capture sets OUT, ERR and RC; expect and expect_rc compare), then
-# add "chk_NAME|description" to H_COMMON_CHECKS or H_NET_CHECKS below. It runs for every
-# client and runtime, as "CLIENT/RUNTIME: description".
+# add "chk_NAME|description" to one of the lists at the end: H_COMMON_CHECKS for a check
+# on its own, H_BG_CHECKS (before chk_kill) for one that uses the running container
+# $(bg_name), H_NET_CHECKS (before chk_net_cleanup) for one that uses the web server
+# $(web_name). It runs for every client and runtime, as "CLIENT/RUNTIME: description".
+# A check that only one client can run goes into that client's file and its run_client
+# line in tests/clients/run (like chk_containerd_cri).
 # shellcheck shell=bash
 
 # c VERB ARG...: the current client's verb.
@@ -149,12 +153,18 @@ chk_net_cleanup() {
 	expect_rc 0 && ! c exists "$(web_name)"
 }
 
+# Each list is "function|description" entries. H_COMMON_CHECKS are independent of each
+# other; H_BG_CHECKS and H_NET_CHECKS are groups, which set up (first entry) and tear down
+# (last entry) a container that the checks between them use: with --check, a group runs
+# whole when any of its descriptions matches.
 H_COMMON_CHECKS=(
 	"chk_run_exit0|run: exit status 0, the image's root"
 	"chk_run_exit3|run: exit status 3"
 	"chk_run_stdin|run -i: stdin reaches the container, EOF ends it"
 	"chk_run_stdio_apart|run: stdout and stderr kept apart"
 	"chk_run_tty|run -t: the process has a terminal"
+)
+H_BG_CHECKS=(
 	"chk_start_bg|run -d: a detached container runs"
 	"chk_exec|exec: output, stderr and exit status 5"
 	"chk_exec_tty|exec -t: the process has a terminal"

@@ -70,6 +70,8 @@ unshare -m sh -c 'mount -t tmpfs new /mnt && mkdir /mnt/old && cp /bin/busybox /
 # Writable where a host is, never written back; /usr read-only.
 echo "$TESTHOST_MARK" >/etc/testhost-mark && mkdir -p /var/lib/testhost-mark && echo root:writable
 touch /usr/testhost-mark 2>/dev/null || echo usr:read-only
+[ "$(stat -f -c %T /var/lib/containers)" = tmpfs ] && [ "$(stat -f -c %T /var/lib/docker)" = tmpfs ] &&
+	echo root:engine-storage
 ip -o link show lo | grep -q 'state UNKNOWN\|LOWER_UP' && echo lo:up
 # Modules on demand: opening /dev/net/tun loads tun; a bridge loads bridge.
 [ ! -d /sys/module/tun ] && [ -c /dev/net/tun ] && exec 5<>/dev/net/tun && [ -d /sys/module/tun ] &&
@@ -110,8 +112,9 @@ check "a file written into the checkout inside is visible outside" \
 check "the host root is an overlay mounted on /" has "$out/stdout" root:overlay
 check "setns into the mount namespace lands in the new root, not the initramfs" has "$out/stdout" root:setns
 check "pivot_root works in a new mount namespace" has "$out/stdout" root:pivot
-check "/etc and /var/lib are writable inside, /usr is read-only" \
-	eval 'has "$out/stdout" root:writable && has "$out/stdout" usr:read-only'
+check "/etc and /var/lib are writable inside, /usr is read-only, engines' storage is tmpfs" \
+	eval 'has "$out/stdout" root:writable && has "$out/stdout" usr:read-only &&
+		has "$out/stdout" root:engine-storage'
 check "nothing written inside the host root reaches the host" \
 	eval '! grep -qsF "$mark" /etc/testhost-mark && [ ! -e /var/lib/testhost-mark ]'
 check "loopback is up" has "$out/stdout" lo:up
