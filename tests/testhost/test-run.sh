@@ -105,7 +105,7 @@ check "args (spaces, quotes, empty, glob, tab), cwd, an env var with a newline i
 check "binary output (NUL, 0x80, 0xff) is intact" same "$out/bin" "$out/want-bin"
 check "/dev/kvm is a character device inside" has "$out/stdout" kvm:char-device
 check "/sys/module/kvm_amd exists inside" has "$out/stdout" kvm_amd:loaded
-check "a TMPDIR on the read-only host root (/usr) becomes /tmp, where mktemp works" \
+check "a TMPDIR on the read-only /usr becomes /tmp, where mktemp works" \
 	has "$out/stdout" "tmp:/tmp:/tmp"
 check "a file written into the checkout inside is visible outside" \
 	[ "$(cat "$work/marker" 2>/dev/null)" = written-inside ]
