@@ -15,6 +15,11 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	qemu-system-x86 busybox-static cpio kmod file clang-format ca-certificates \
 	acpica-tools lz4 xz-utils zstd
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
+# The client harness (tests/clients/) in the test host: the engines, the control runtime,
+# CNI plugins, the firewall tools they call, tc and ps. Installing them starts no service
+# where policy-rc.d forbids it (it does on the project's machines; see docs/testing.md).
+DEB_PACKAGES += podman containerd docker.io runc containernetworking-plugins \
+	iptables nftables iproute2 procps
 
 .PHONY: all build deps guest check unit demo format format-check clean help fuzz bench
 
