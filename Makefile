@@ -27,7 +27,7 @@ help:
 	@echo "make check         install deps, build with ASan+UBSan, run every test"
 	@echo "make demo          install deps, build, build the guest image, run busybox in a VM"
 	@echo "make format        reformat the C sources with .clang-format"
-	@echo "make fuzz          build the libFuzzer targets with clang and fuzz for FUZZ_TIME=$(FUZZ_TIME) s"
+	@echo "make fuzz          build the libFuzzer targets with clang and fuzz each for FUZZ_TIME=$(FUZZ_TIME) s"
 	@echo "make format-check  fail when a C source is not formatted"
 	@echo "make bench         boot time and VMM memory against QEMU (docs/performance.md)"
 
@@ -90,11 +90,15 @@ bench: deps build guest
 	done; exit $$rc
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
+# Each target runs for FUZZ_TIME seconds.
+FUZZ_TARGETS := agent-proto virtio-net
 fuzz: deps $(FUZZ)/build.ninja
-	$(MESON) compile -C $(FUZZ) fuzz-agent-proto
-	mkdir -p $(FUZZ)/corpus/agent-proto
-	$(FUZZ)/tests/fuzz/fuzz-agent-proto -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-		$(FUZZ)/corpus/agent-proto tests/fuzz/corpus/agent-proto
+	$(MESON) compile -C $(FUZZ) $(addprefix fuzz-,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ)/corpus/$$t && \
+		$(FUZZ)/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			$(FUZZ)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
