@@ -14,6 +14,7 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	libcap-ng-dev liburing-dev \
 	qemu-system-x86 busybox-static cpio kmod file clang-format ca-certificates \
 	acpica-tools lz4 xz-utils zstd
+DEB_PACKAGES += iproute2 procps # the netsetup and networking tests set namespaces up with ip/tc
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 
 .PHONY: all build deps guest check unit demo format format-check clean help fuzz bench
