@@ -16,7 +16,8 @@
 #   tap     `kvrun vm --net tap=NAME,mac=..` inside a namespace holding that
 #           (persistent) tap with 10.56.0.1: the guest configures eth0 itself
 #           and pings the host side; the NIC has the given MAC
-# Prints TAP. Needs a hardware-virtualization /dev/kvm, veth, tun and tc
+# (busybox wget's -T crashes the static busybox of Debian 12: timeouts come
+# from `timeout`.) Prints TAP. Needs a hardware-virtualization /dev/kvm, veth, tun and tc
 # (sch_ingress, cls_u32, act_mirred): tests/testhost/with-kvm.
 set -uo pipefail
 
@@ -120,9 +121,9 @@ for d in /sys/bus/virtio/devices/*; do [ "$(cat $d/device)" = 0x0001 ] && echo "
 ip route; ip -6 route
 ping -c 2 -W 5 10.55.0.1 >/dev/null && echo PING4-OK
 ping6 -c 2 -W 5 fd55::1 >/dev/null && echo PING6-OK
-echo "hello: $(wget -T 30 -q -O - http://10.55.0.1:8080/hello.txt)"
+echo "hello: $(timeout 30 wget -q -O - http://10.55.0.1:8080/hello.txt)"
 mkdir -p /www && echo "hello from the guest" >/www/index.html
-wget -T 60 -q -O /www/big http://10.55.0.1:8080/big && echo "big md5 $(md5sum </www/big | cut -d" " -f1)"
+timeout 60 wget -q -O /www/big http://10.55.0.1:8080/big && echo "big md5 $(md5sum </www/big | cut -d" " -f1)"
 head -c 2097152 /dev/urandom >/www/big2 && echo "big2 md5 $(md5sum </www/big2 | cut -d" " -f1)"
 httpd -p 8081 -h /www && echo GUEST-READY
 timeout 120 nc -l -p 7001 >/dev/null
@@ -157,9 +158,9 @@ check "netns: guest pings S over IPv4 and IPv6" sh -c "grep -qx PING4-OK '$tmp/o
 check "netns: guest fetches a page from S (TCP out)" grep -qx "hello: hello from the server" "$tmp/out"
 check "netns: guest fetches 2 MiB from S intact" grep -qx "big md5 $big_md5" "$tmp/out"
 check "netns: S pings the guest" sh -c "ip netns exec $S $bb ping -c 2 -W 5 10.55.0.2 >/dev/null"
-page=$(ip netns exec "$S" timeout 30 $bb wget -T 30 -q -O - http://10.55.0.2:8081/index.html 2>&1)
+page=$(ip netns exec "$S" timeout 30 $bb wget -q -O - http://10.55.0.2:8081/index.html 2>&1)
 check "netns: S fetches a page from the guest (TCP in): '$page'" test "$page" = "hello from the guest"
-got=$(ip netns exec "$S" timeout 120 $bb wget -T 60 -q -O - http://10.55.0.2:8081/big2 | md5sum | cut -d' ' -f1)
+got=$(ip netns exec "$S" timeout 120 $bb wget -q -O - http://10.55.0.2:8081/big2 | md5sum | cut -d' ' -f1)
 check "netns: S fetches 2 MiB from the guest intact" grep -qx "big2 md5 $got" "$tmp/out"
 ip netns exec "$S" timeout 10 $bb nc 10.55.0.2 7001 </dev/null >/dev/null 2>&1
 wait "$vmpid"

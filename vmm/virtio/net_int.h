@@ -65,12 +65,16 @@ struct vnet_hdr {
 #define VNET_TXQ 1
 
 /* Frames: an Ethernet header at least, and at most a 64 KiB GSO packet
- * with its Ethernet and VLAN headers. */
+ * with its Ethernet and VLAN headers (what the guest may send). */
 #define VNET_MIN_FRAME 14
 #define VNET_MAX_FRAME (65535 + 14 + 4)
+/* What the tap may hand us: the kernel's 64 KiB GSO limit is on the
+ * packet, so leave room for headers around it. Mergeable buffers take any
+ * size; a frame that does not fit a guest's single buffer is dropped. */
+#define VNET_MAX_RX_FRAME (65536 + 1024)
 /* The receive bounce buffer: one header and the largest frame, plus room
  * to tell a frame that fits from one the tap had to cut. */
-#define VNET_RX_BUF (VNET_HDR_SIZE + VNET_MAX_FRAME + 1)
+#define VNET_RX_BUF (VNET_HDR_SIZE + VNET_MAX_RX_FRAME + 1)
 /* Work per wakeup: packets moved before the loop serves others. */
 #define VNET_TX_BUDGET 128
 #define VNET_RX_BUDGET 128

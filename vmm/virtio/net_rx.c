@@ -32,7 +32,7 @@ static bool has(uint64_t features, unsigned bit)
 
 int vnet_rx_check_hdr(const struct vnet_hdr *h, uint64_t features, uint32_t frame_len)
 {
-	if (frame_len < VNET_MIN_FRAME || frame_len > VNET_MAX_FRAME)
+	if (frame_len < VNET_MIN_FRAME || frame_len > VNET_MAX_RX_FRAME)
 		return -EMSGSIZE;
 	if (h->flags & ~(VNET_HDR_F_NEEDS_CSUM | VNET_HDR_F_DATA_VALID))
 		return -EINVAL;
