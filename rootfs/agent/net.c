@@ -205,22 +205,54 @@ static int add_route(struct nl *nl, const struct kvap_route *r, int oif)
 	return call(nl, &q);
 }
 
-static int apply_iface(struct nl *nl, const struct kvap_iface *i, struct kv_err *err)
+/* The interface with i's MAC: its index and current name. */
+static int lookup(struct nl *nl, const struct kvap_iface *i, char cur[IFNAMSIZ], struct kv_err *err)
 {
-	char cur[IFNAMSIZ] = "", ab[64];
-	int idx = find_by_mac(nl, i->mac, cur), r;
+	int idx = find_by_mac(nl, i->mac, cur);
 
 	if (idx < 0)
 		return kv_errf(err, idx, "no interface with MAC %02x:%02x:%02x:%02x:%02x:%02x%s",
 			       i->mac[0], i->mac[1], i->mac[2], i->mac[3], i->mac[4], i->mac[5],
 			       idx == -ENODEV ? " (is virtio_net loaded?)" : "");
+	return idx;
+}
+
+/* A name can only change while the link is down. */
+static int rename_link(struct nl *nl, int idx, const char *cur, const char *name,
+		       struct kv_err *err)
+{
+	int r;
+
+	if ((r = set_link(nl, idx, NULL, 0, 0)) < 0 || (r = set_link(nl, idx, name, 0, -1)) < 0)
+		return kv_errno(err, r, "renaming %s to %s", cur, name);
+	return 0;
+}
+
+/* First pass: every interface that changes name gets a temporary one, so
+ * that names can be swapped (the host's eth1 may be the guest's eth0). */
+static int park(struct nl *nl, const struct kvap_iface *i, unsigned k, struct kv_err *err)
+{
+	char cur[IFNAMSIZ] = "", tmp[IFNAMSIZ];
+	int idx = lookup(nl, i, cur, err);
+
+	if (idx < 0)
+		return idx;
+	if (!i->name || !*i->name || !strcmp(i->name, cur))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "kvnet%u", k);
+	return rename_link(nl, idx, cur, tmp, err);
+}
+
+static int apply_iface(struct nl *nl, const struct kvap_iface *i, struct kv_err *err)
+{
+	char cur[IFNAMSIZ] = "", ab[64];
+	int idx = lookup(nl, i, cur, err), r;
+
+	if (idx < 0)
+		return idx;
 	const char *name = i->name && *i->name ? i->name : cur;
-	if (strcmp(name, cur) != 0) {
-		/* A name can only change while the link is down. */
-		if ((r = set_link(nl, idx, NULL, 0, 0)) < 0 ||
-		    (r = set_link(nl, idx, name, 0, -1)) < 0)
-			return kv_errno(err, r, "renaming %s to %s", cur, name);
-	}
+	if (strcmp(name, cur) != 0 && (r = rename_link(nl, idx, cur, name, err)) < 0)
+		return r;
 	if (i->mtu && (r = set_link(nl, idx, NULL, i->mtu, -1)) < 0)
 		return kv_errno(err, r, "%s: MTU %u", name, i->mtu);
 	if ((r = set_link(nl, idx, NULL, 0, 1)) < 0)
@@ -244,6 +276,8 @@ int net_apply(const struct kvap_net_config *cfg, struct kv_err *err)
 	if (nl.fd < 0)
 		return kv_errno(err, -errno, "netlink socket");
 	(void)setsockopt(nl.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (uint32_t k = 0; r == 0 && k < cfg->n_ifaces; k++)
+		r = park(&nl, &cfg->ifaces[k], k, err);
 	for (uint32_t k = 0; r == 0 && k < cfg->n_ifaces; k++)
 		r = apply_iface(&nl, &cfg->ifaces[k], err);
 	for (uint32_t k = 0; r == 0 && k < cfg->n_routes; k++) {

@@ -9,7 +9,9 @@
 #include "kvap.h"
 
 /* Configure the calling thread's network namespace as cfg says, in order:
- * for each interface (found by MAC) rename it, set its MTU, bring it up
+ * interfaces that change name first get a temporary one (so names can be
+ * swapped); then for each interface (found by MAC) rename it, set its MTU,
+ * bring it up
  * and add its addresses (IPv6 without duplicate address detection, so
  * they are usable at once); then add the routes (main table; a route with
  * a device uses that interface, one without lets the kernel pick by

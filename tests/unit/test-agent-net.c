@@ -67,7 +67,7 @@ int main(void)
 	char b[8192];
 	struct kv_err err = { 0 };
 
-	tap_plan(14);
+	tap_plan(16);
 	if (!ok(unshare(CLONE_NEWNET) == 0 &&
 		    system("ip link add vg0 address 02:11:22:33:44:55 type veth peer name vg1 && "
 			   "ip link set vg1 up && ip link set lo up") == 0,
@@ -129,6 +129,24 @@ int main(void)
 	routes[1].device = NULL;
 	ok(net_apply(&cfg, &err) < 0 && strstr(err.msg, "route to 10.30.0.0/16 via 192.168.7.1"),
 	   "a gateway on no link: %s", err.msg);
+	/* Two NICs whose names swap: wa has wb's name and the other way round. */
+	ok(system("ip link add wa address 02:00:00:00:0a:01 type veth peer name wa-p && "
+		  "ip link add wb address 02:00:00:00:0b:01 type veth peer name wb-p") == 0,
+	   "two more veths, wa and wb");
+	struct kvap_iface two[2] = {
+		{ .mac = { 2, 0, 0, 0, 0x0a, 1 }, .name = "wb" },
+		{ .mac = { 2, 0, 0, 0, 0x0b, 1 }, .name = "wa" },
+	};
+	struct kvap_net_config swap = { .ifaces = two, .n_ifaces = 2 };
+	char b2[1024];
+	err = (struct kv_err){ 0 };
+	int r = net_apply(&swap, &err);
+	ok(r == 0 &&
+	       strstr(out(b, sizeof(b), "ip -o link show wb 2>&1"),
+		      "link/ether 02:00:00:00:0a:01") &&
+	       strstr(out(b2, sizeof(b2), "ip -o link show wa 2>&1"),
+		      "link/ether 02:00:00:00:0b:01"),
+	   "names swapped between two interfaces (%s)", err.msg);
 	struct kvap_net_config none = { 0 };
 	ok(net_apply(&none, &err) == 0, "an empty configuration changes nothing");
 	return tap_done();
