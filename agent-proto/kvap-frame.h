@@ -29,7 +29,7 @@
 
 /* A peer accepts frames of its own major version and any minor version. */
 #define KVAP_VERSION_MAJOR 1
-#define KVAP_VERSION_MINOR 0
+#define KVAP_VERSION_MINOR 1
 
 #define KVAP_HDR_SIZE 16u
 

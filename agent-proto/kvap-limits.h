@@ -32,4 +32,27 @@
 #define KVAP_MAX_SOFTWARE      255u  /* software name/version in hello */
 #define KVAP_TOKEN_SIZE	       16u   /* stdio stream token */
 
+/* KVAP 1.1 */
+#define KVAP_MAX_NAMESPACES	   16u
+#define KVAP_MAX_DEVICES	   256u
+#define KVAP_MAX_PATHS		   256u /* masked paths; read-only paths */
+#define KVAP_MAX_SYSCTLS	   256u
+#define KVAP_MAX_KEY		   255u	 /* sysctl key, cgroup file name */
+#define KVAP_MAX_VALUE		   4095u /* sysctl or cgroup file value */
+#define KVAP_MAX_PROPAGATION	   15u	 /* "runbindable" */
+#define KVAP_MAX_CPUSET		   1023u /* "0-3,8-11" */
+#define KVAP_MAX_BLKIO_DEVICES	   64u	 /* per list */
+#define KVAP_MAX_UNIFIED	   64u
+#define KVAP_MAX_SECCOMP_RULES	   1024u
+#define KVAP_MAX_SECCOMP_NAMES	   1024u /* syscall names per rule */
+#define KVAP_MAX_SYSCALL_NAME	   63u
+#define KVAP_MAX_SECCOMP_ARGS	   6u
+#define KVAP_MAX_SECCOMP_ARCHES	   16u
+#define KVAP_MAX_SECCOMP_ARCH_NAME 31u
+#define KVAP_MAX_SECCOMP_FLAGS	   8u
+#define KVAP_MAX_SECCOMP_FLAG	   63u
+#define KVAP_MAX_STAT_NAME	   63u	/* a memory.stat key */
+#define KVAP_MAX_MEM_STATS	   128u /* memory.stat lines */
+#define KVAP_MAX_IO_STATS	   64u	/* io.stat devices */
+
 #endif

@@ -74,6 +74,8 @@ static const struct kvap_field stats_fields[] = {
 	KVAP_F_U64(struct kvap_stats, cpu_idle_ns, 6, 0),
 	KVAP_F_U64(struct kvap_stats, uptime_ns, 7, 0),
 	KVAP_F_U32(struct kvap_stats, nr_procs, 8, 0),
+	KVAP_F_STRUCT(struct kvap_stats, cgroup, 9, struct kvap_cgroup_stats,
+		      kvap_schema_cgroup_stats, 0),
 };
 KVAP_SCHEMA(kvap_schema_stats, struct kvap_stats, stats_fields, NULL);
 

@@ -2,7 +2,8 @@
  *
  * Owns: the field tables of CREATE, START, EXEC, their pid replies, and the
  * process spec, mount, rlimit, capability and window-size records inside
- * them. */
+ * them. The container records CREATE gained in KVAP 1.1 (namespaces,
+ * devices, resources, seccomp) are in msg-container.c. */
 #include "kvap-msg.h"
 #include "schemas.h"
 
@@ -44,6 +45,13 @@ static const struct kvap_field process_fields[] = {
 			  kvap_schema_rlimit),
 	KVAP_F_STRUCT(P, caps, 10, struct kvap_caps, kvap_schema_caps, 0),
 	KVAP_F_BOOL(P, no_new_privileges, 11),
+	KVAP_F_U32(P, umask, 12, 0),
+	KVAP_F_BOOL(P, umask_set, 13),
+	KVAP_F_S32(P, oom_score_adj, 14, 0),
+	KVAP_F_BOOL(P, oom_score_adj_set, 15),
+	/* Critical: a 1.0 agent would leave a process meant to have no
+	 * capabilities with all of them. */
+	KVAP_F_BOOL(P, caps_set, KVAP_CRITICAL(16)),
 };
 #undef P
 KVAP_SCHEMA(kvap_schema_process, struct kvap_process, process_fields, NULL);
@@ -54,6 +62,8 @@ static const struct kvap_field mount_fields[] = {
 	KVAP_F_STR(struct kvap_mount, type, 3, KVAP_MAX_FSTYPE, 0),
 	KVAP_F_STRLIST(struct kvap_mount, options, n_options, 4, KVAP_MAX_MOUNT_OPTIONS,
 		       KVAP_MAX_MOUNT_OPTION),
+	/* Critical: a 1.0 agent would bind the guest path instead. */
+	KVAP_F_STR(struct kvap_mount, source_tag, KVAP_CRITICAL(5), KVAP_MAX_FS_TAG, 0),
 };
 KVAP_SCHEMA(kvap_schema_mount, struct kvap_mount, mount_fields, NULL);
 
@@ -72,6 +82,25 @@ static const struct kvap_field create_fields[] = {
 	KVAP_F_U32(C, streams, 9, 0),
 	KVAP_F_BYTES(C, stream_token, 10, 0),
 	KVAP_F_BOOL(C, poweroff_on_exit, 11),
+	/* KVAP 1.1. Restrictions are critical: an agent that does not know
+	 * them must refuse the container rather than run it without them. */
+	KVAP_F_STR(C, rootfs_path, 12, KVAP_MAX_PATH, 0),
+	KVAP_F_STR(C, domainname, 13, KVAP_MAX_HOSTNAME, 0),
+	KVAP_F_STRUCTLIST(C, namespaces, n_namespaces, KVAP_CRITICAL(14), KVAP_MAX_NAMESPACES,
+			  struct kvap_namespace, kvap_schema_namespace),
+	KVAP_F_STRUCTLIST(C, devices, n_devices, 15, KVAP_MAX_DEVICES, struct kvap_device,
+			  kvap_schema_device),
+	KVAP_F_STRLIST(C, masked_paths, n_masked_paths, KVAP_CRITICAL(16), KVAP_MAX_PATHS,
+		       KVAP_MAX_PATH),
+	KVAP_F_STRLIST(C, readonly_paths, n_readonly_paths, KVAP_CRITICAL(17), KVAP_MAX_PATHS,
+		       KVAP_MAX_PATH),
+	KVAP_F_STRUCTLIST(C, sysctls, n_sysctls, 18, KVAP_MAX_SYSCTLS, struct kvap_keyval,
+			  kvap_schema_keyval),
+	KVAP_F_STRUCT(C, resources, KVAP_CRITICAL(19), struct kvap_resources, kvap_schema_resources,
+		      0),
+	KVAP_F_STRUCT(C, seccomp, KVAP_CRITICAL(20), struct kvap_seccomp, kvap_schema_seccomp, 0),
+	KVAP_F_BOOL(C, no_pivot, 21),
+	KVAP_F_STR(C, rootfs_propagation, 22, KVAP_MAX_PROPAGATION, 0),
 };
 #undef C
 KVAP_SCHEMA(kvap_schema_create, struct kvap_create, create_fields, NULL);

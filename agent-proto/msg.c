@@ -29,7 +29,9 @@
 		 : &kvap_schema_mount_fs, struct kvap_shutdown *                                   \
 		 : &kvap_schema_shutdown, struct kvap_stream_hello *                               \
 		 : &kvap_schema_stream_hello, struct kvap_error *                                  \
-		 : &kvap_schema_error, struct kvap_empty *                                         \
+		 : &kvap_schema_error, struct kvap_container_ref *                                 \
+		 : &kvap_schema_container_ref, struct kvap_update *                                \
+		 : &kvap_schema_update, struct kvap_empty *                                        \
 		 : &kvap_schema_empty)
 
 static const struct {

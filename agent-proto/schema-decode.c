@@ -57,11 +57,10 @@ static int dec_str(const struct dctx *c, const uint8_t *p, size_t n, char **out)
 
 static int dec_num(const struct dctx *c, const uint8_t *p, size_t n, void *v)
 {
-	static const uint8_t width[] = { [KVAP_K_BOOL] = 1,
-					 [KVAP_K_U8] = 1,
-					 [KVAP_K_U16] = 2,
-					 [KVAP_K_U32] = 4,
-					 [KVAP_K_U64] = 8 };
+	static const uint8_t width[] = {
+		[KVAP_K_BOOL] = 1, [KVAP_K_U8] = 1,  [KVAP_K_U16] = 2, [KVAP_K_U32] = 4,
+		[KVAP_K_U64] = 8,  [KVAP_K_S32] = 4, [KVAP_K_S64] = 8
+	};
 	uint8_t kind = c->f->kind;
 
 	if (n != width[kind])
@@ -80,6 +79,12 @@ static int dec_num(const struct dctx *c, const uint8_t *p, size_t n, void *v)
 		break;
 	case KVAP_K_U32:
 		*(uint32_t *)v = kvap_ld32(p);
+		break;
+	case KVAP_K_S32:
+		*(int32_t *)v = (int32_t)kvap_ld32(p);
+		break;
+	case KVAP_K_S64:
+		*(int64_t *)v = (int64_t)kvap_ld64(p);
 		break;
 	default:
 		*(uint64_t *)v = kvap_ld64(p);
@@ -174,7 +179,7 @@ static int dec_field(const struct dctx *c, const uint8_t *p, size_t n, void *obj
 static const struct kvap_field *find_field(const struct kvap_schema *s, uint16_t tag)
 {
 	for (size_t i = 0; i < s->n_fields; i++)
-		if (s->fields[i].tag == tag)
+		if ((s->fields[i].tag & ~KVAP_TAG_CRITICAL) == tag)
 			return &s->fields[i];
 	return NULL;
 }

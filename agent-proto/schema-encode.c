@@ -123,6 +123,10 @@ static int is_zero(const struct kvap_field *f, const void *obj)
 		return !*(const uint32_t *)v;
 	case KVAP_K_U64:
 		return !*(const uint64_t *)v;
+	case KVAP_K_S32:
+		return !*(const int32_t *)v;
+	case KVAP_K_S64:
+		return !*(const int64_t *)v;
 	case KVAP_K_STR:
 		return !*(const char *const *)v;
 	case KVAP_K_BYTES:
@@ -163,6 +167,12 @@ static int enc_field(const struct kvap_schema *s, const struct kvap_field *f, co
 		break;
 	case KVAP_K_U64:
 		kvap_wb_u64(w, *(const uint64_t *)v);
+		break;
+	case KVAP_K_S32:
+		kvap_wb_u32(w, (uint32_t) * (const int32_t *)v);
+		break;
+	case KVAP_K_S64:
+		kvap_wb_u64(w, (uint64_t) * (const int64_t *)v);
 		break;
 	case KVAP_K_STR:
 		r = enc_str(s, f, *(const char *const *)v, w, err);

@@ -92,6 +92,10 @@ static bool field_equal(const struct kvap_field *f, const void *a, const void *b
 		return *(const uint32_t *)va == *(const uint32_t *)vb;
 	case KVAP_K_U64:
 		return *(const uint64_t *)va == *(const uint64_t *)vb;
+	case KVAP_K_S32:
+		return *(const int32_t *)va == *(const int32_t *)vb;
+	case KVAP_K_S64:
+		return *(const int64_t *)va == *(const int64_t *)vb;
 	case KVAP_K_STR:
 		return str_equal(*(const char *const *)va, *(const char *const *)vb);
 	case KVAP_K_BYTES:

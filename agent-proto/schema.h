@@ -19,24 +19,30 @@
 #include "wire.h"
 
 enum kvap_kind {
-	KVAP_K_BOOL = 1,  /* bool; 1 byte, 0 or 1 */
-	KVAP_K_U8,	  /* uint8_t */
-	KVAP_K_U16,	  /* uint16_t */
-	KVAP_K_U32,	  /* uint32_t */
-	KVAP_K_U64,	  /* uint64_t */
-	KVAP_K_STR,	  /* char *, NUL-terminated copy; NULL = absent */
-	KVAP_K_BYTES,	  /* uint8_t[max], exactly max bytes on the wire */
-	KVAP_K_STRLIST,	  /* char **items + uint32_t count */
-	KVAP_K_U32LIST,	  /* uint32_t *items + uint32_t count */
-	KVAP_K_STRUCT,	  /* embedded struct, nested fields */
-	KVAP_K_STRUCTLIST /* struct *items + uint32_t count */
+	KVAP_K_BOOL = 1,   /* bool; 1 byte, 0 or 1 */
+	KVAP_K_U8,	   /* uint8_t */
+	KVAP_K_U16,	   /* uint16_t */
+	KVAP_K_U32,	   /* uint32_t */
+	KVAP_K_U64,	   /* uint64_t */
+	KVAP_K_STR,	   /* char *, NUL-terminated copy; NULL = absent */
+	KVAP_K_BYTES,	   /* uint8_t[max], exactly max bytes on the wire */
+	KVAP_K_STRLIST,	   /* char **items + uint32_t count */
+	KVAP_K_U32LIST,	   /* uint32_t *items + uint32_t count */
+	KVAP_K_STRUCT,	   /* embedded struct, nested fields */
+	KVAP_K_STRUCTLIST, /* struct *items + uint32_t count */
+	KVAP_K_S32,	   /* int32_t; 4 bytes, two's complement (KVAP 1.1) */
+	KVAP_K_S64,	   /* int64_t; 8 bytes, two's complement (KVAP 1.1) */
 };
 
 #define KVAP_FIELD_REQUIRED 0x1 /* always encoded; decoding fails without it */
 
 /* Bit 15 of a tag marks a field a receiver must understand: an unknown
- * critical field fails the decode with -EOPNOTSUPP instead of being skipped. */
-#define KVAP_TAG_CRITICAL 0x8000u
+ * critical field fails the decode with -EOPNOTSUPP instead of being skipped.
+ * In a field table, KVAP_CRITICAL(tag) makes this side send the field with
+ * the bit set; the decoder matches tags without it, so a peer may send a
+ * known field either way. */
+#define KVAP_TAG_CRITICAL  0x8000u
+#define KVAP_CRITICAL(tag) ((tag) | KVAP_TAG_CRITICAL)
 
 #define KVAP_FIELD_HDR 6u /* tag + length */
 
@@ -44,7 +50,7 @@ struct kvap_schema;
 
 struct kvap_field {
 	const char *name;
-	uint16_t tag;	    /* 1..0x7fff, unique within a schema */
+	uint16_t tag;	    /* 1..0x7fff (| KVAP_TAG_CRITICAL), unique within a schema */
 	uint8_t kind;	    /* enum kvap_kind */
 	uint8_t flags;	    /* KVAP_FIELD_* */
 	uint32_t max;	    /* STR/STRLIST item: max bytes; BYTES: exact size */
@@ -93,6 +99,8 @@ bool kvap_schema_equal(const struct kvap_schema *s, const void *a, const void *b
 #define KVAP_F_U16(st, m, tag_, fl) KVAP_F_NUM_(st, m, tag_, KVAP_K_U16, uint16_t, fl)
 #define KVAP_F_U32(st, m, tag_, fl) KVAP_F_NUM_(st, m, tag_, KVAP_K_U32, uint32_t, fl)
 #define KVAP_F_U64(st, m, tag_, fl) KVAP_F_NUM_(st, m, tag_, KVAP_K_U64, uint64_t, fl)
+#define KVAP_F_S32(st, m, tag_, fl) KVAP_F_NUM_(st, m, tag_, KVAP_K_S32, int32_t, fl)
+#define KVAP_F_S64(st, m, tag_, fl) KVAP_F_NUM_(st, m, tag_, KVAP_K_S64, int64_t, fl)
 #define KVAP_F_STR(st, m, tag_, max_, fl)                                                          \
 	{                                                                                          \
 		.name = #m, .tag = (tag_), .kind = KVAP_K_STR, .flags = (fl), .max = (max_),       \

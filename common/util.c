@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -113,4 +114,40 @@ int read_full(int fd, void *buf, size_t len)
 		len -= (size_t)r;
 	}
 	return 0;
+}
+
+static size_t esc_width(unsigned char c)
+{
+	return c >= 0x20 && c <= 0x7e ? 1 : 4;
+}
+
+char *kv_escape(char *dst, size_t cap, const char *src, size_t limit)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	size_t need = 0, n = 0;
+
+	if (!cap)
+		return dst;
+	if (limit > cap - 1)
+		limit = cap - 1;
+	for (const unsigned char *p = s; *p; p++)
+		need += esc_width(*p);
+	bool cut = need > limit;
+	size_t room = cut ? (limit >= 3 ? limit - 3 : 0) : limit;
+	for (; *s && n + esc_width(*s) <= room; s++) {
+		if (esc_width(*s) == 1) {
+			dst[n++] = (char)*s;
+		} else {
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[*s >> 4];
+			dst[n++] = hex[*s & 15];
+		}
+	}
+	if (cut)
+		for (int i = 0; i < 3 && n < limit; i++)
+			dst[n++] = '.';
+	dst[n] = '\0';
+	return dst;
 }

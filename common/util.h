@@ -1,8 +1,9 @@
 /* util.h - small, dependency-free helpers shared by host and guest code.
  *
- * Owns: strict number and size parsing for CLI flags and config values, and
- * EINTR/short-count safe full reads and writes. All functions return 0 or a
- * negative errno; none prints. */
+ * Owns: strict number and size parsing for CLI flags and config values,
+ * EINTR/short-count safe full reads and writes, and making untrusted text
+ * safe to print. The parsers and I/O helpers return 0 or a negative errno;
+ * none prints. */
 #ifndef KVRUN_UTIL_H
 #define KVRUN_UTIL_H
 
@@ -25,5 +26,14 @@ int write_full(int fd, const void *buf, size_t len);
 
 /* Read exactly len bytes; -EIO (not a short count) when EOF comes first. */
 int read_full(int fd, void *buf, size_t len);
+
+/* src (NUL-terminated; NULL reads as "") as printable ASCII in dst[0..cap):
+ * every byte outside 0x20..0x7e becomes \xHH, so no control character,
+ * escape sequence or line break survives. At most `limit` characters are
+ * written (never more than cap - 1); text that does not fit is cut at a
+ * whole character and ends with "...". Escaping escaped text changes
+ * nothing. For text from the guest before it reaches a log or a terminal.
+ * Returns dst. */
+char *kv_escape(char *dst, size_t cap, const char *src, size_t limit);
 
 #endif

@@ -124,9 +124,11 @@ static int hybrid_once(const struct agent_dialer *d, uint32_t port, struct kv_er
 	int io_ms = d->io_timeout_ms ? d->io_timeout_ms : AGENT_IO_TIMEOUT_MS;
 	if ((r = read_line(fd, line, sizeof(line), io_ms < 0 ? INT32_MAX : io_ms, err)) < 0)
 		return r;
-	if (strncmp(line, "OK ", 3) != 0)
-		return kv_errf(err, -EPROTO, "%s answered CONNECT %u with '%.40s'", d->path, port,
-			       line);
+	if (strncmp(line, "OK ", 3) != 0) {
+		char shown[48];
+		return kv_errf(err, -EPROTO, "%s answered CONNECT %u with '%s'", d->path, port,
+			       kv_escape(shown, sizeof(shown), line, 40));
+	}
 	return steal_fd(&fd);
 }
 

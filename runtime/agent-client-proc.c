@@ -8,6 +8,7 @@
  * loop is poll()-based, so the caller's fds need not be pollable by epoll
  * (regular files, /dev/null) and are never switched to non-blocking. */
 #include "agent-client.h"
+#include "agent-client-int.h"
 #include "cleanup.h"
 #include "util.h"
 
@@ -18,9 +19,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define FWD_BUF (64u << 10)
+#define FWD_BUF		  (64u << 10)
+#define STREAM_ANSWER_MAX 8192 /* STREAM_HELLO_REPLY has no fields; ERROR fits */
 
 void agent_proc_free(struct agent_proc *p)
 {
@@ -51,12 +54,24 @@ static struct agent_proc *proc_new(struct agent_client *c, const char *exec_id, 
 	return p;
 }
 
-/* Read exactly len bytes from a blocking socket, with a deadline. */
-static int read_exact(int fd, uint8_t *buf, size_t len, int timeout_ms)
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read exactly len bytes from a blocking socket by the deadline (< 0:
+ * none): one deadline for the whole answer, however the bytes trickle in. */
+static int read_exact(int fd, uint8_t *buf, size_t len, int64_t deadline)
 {
 	while (len) {
+		int left = deadline < 0 ? -1 : (int)(deadline - mono_ms());
+		if (deadline >= 0 && left <= 0)
+			return -ETIMEDOUT;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int r = poll(&pfd, 1, timeout_ms);
+		int r = poll(&pfd, 1, left);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -64,7 +79,7 @@ static int read_exact(int fd, uint8_t *buf, size_t len, int timeout_ms)
 		if (r == 0)
 			return -ETIMEDOUT;
 		ssize_t n = read(fd, buf, len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -ECONNRESET;
@@ -74,14 +89,43 @@ static int read_exact(int fd, uint8_t *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
+int agent_stream_answer(int fd, uint32_t kind, const char *exec_id, int timeout_ms,
+			struct kv_err *err)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	uint8_t hdr[KVAP_HDR_SIZE], payload[STREAM_ANSWER_MAX];
+	struct kvap_hdr hh;
+	char what[64 + KVAP_MAX_EXEC_ID];
+	int r;
+
+	snprintf(what, sizeof(what), "attaching stream %u of '%s'", kind, exec_id);
+	if ((r = read_exact(fd, hdr, sizeof(hdr), deadline)) < 0)
+		return kv_errno(err, r, "%s: reading the agent's answer", what);
+	if ((r = kvap_hdr_decode(hdr, &hh, err)) < 0)
+		return r;
+	if (hh.len > sizeof(payload))
+		return kv_errf(err, -EPROTO, "%s: oversized answer (%u bytes)", what, hh.len);
+	if ((r = read_exact(fd, payload, hh.len, deadline)) < 0)
+		return kv_errno(err, r, "%s: reading the agent's answer", what);
+	if (hh.type == KVAP_MSG_ERROR) {
+		struct kvap_error e;
+		if (kvap_decode_error(payload, hh.len, &e, NULL) < 0)
+			return kv_errf(err, -EPROTO, "%s: undecodable ERROR", what);
+		r = agent_error_reply(what, &e, err);
+		kvap_free_error(&e);
+		return r < 0 ? r : -EPROTO;
+	}
+	if (hh.type != KVAP_MSG_STREAM_HELLO_REPLY)
+		return kv_errf(err, -EPROTO, "%s: unexpected answer type %#06x", what, hh.type);
+	return 0;
+}
+
 /* One stream connection: dial, STREAM_HELLO, read exactly its reply. */
 static int attach_one(struct agent_proc *p, uint32_t kind, struct kv_err *err)
 {
 	const struct agent_dialer *d = agent_client_dialer(p->c);
 	struct kvap_stream_hello h = { .exec_id = p->exec_id, .kind = kind };
 	cleanup_free uint8_t *buf = NULL;
-	uint8_t hdr[KVAP_HDR_SIZE];
-	struct kvap_hdr hh;
 	size_t len;
 	int r;
 
@@ -95,28 +139,8 @@ static int attach_one(struct agent_proc *p, uint32_t kind, struct kv_err *err)
 		return r;
 	if ((r = write_full(fd, buf, len)) < 0)
 		return kv_errno(err, r, "sending STREAM_HELLO");
-	if ((r = read_exact(fd, hdr, sizeof(hdr), io_ms)) < 0)
-		return kv_errno(err, r, "stream %u: reading the agent's answer", kind);
-	if ((r = kvap_hdr_decode(hdr, &hh, err)) < 0)
+	if ((r = agent_stream_answer(fd, kind, p->exec_id, io_ms, err)) < 0)
 		return r;
-	if (hh.len > 8192)
-		return kv_errf(err, -EPROTO, "stream %u: oversized answer", kind);
-	uint8_t payload[8192];
-	if ((r = read_exact(fd, payload, hh.len, io_ms)) < 0)
-		return kv_errno(err, r, "stream %u: reading the agent's answer", kind);
-	if (hh.type == KVAP_MSG_ERROR) {
-		struct kvap_error e;
-		if (kvap_decode_error(payload, hh.len, &e, NULL) < 0)
-			return kv_errf(err, -EPROTO, "stream %u: undecodable ERROR", kind);
-		int code = -(int)e.errnum;
-		kv_errf(err, code, "attaching stream %u of '%s': %s", kind, p->exec_id,
-			e.message ? e.message : strerror(-code));
-		kvap_free_error(&e);
-		return code;
-	}
-	if (hh.type != KVAP_MSG_STREAM_HELLO_REPLY)
-		return kv_errf(err, -EPROTO, "stream %u: unexpected answer type 0x%x", kind,
-			       hh.type);
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 		return kv_errno(err, -errno, "O_NONBLOCK");
 	p->fd[kind] = steal_fd(&fd);
@@ -253,6 +277,17 @@ static void fwd_output(struct fwd *f, int i, uint8_t *buf)
 	}
 }
 
+/* Collect the exit status if it is there: 1 with *st, 0 not yet, or the
+ * error. */
+static int fwd_status(struct agent_proc *p, uint32_t wait_id, struct kvap_exit *st,
+		      struct kv_err *err)
+{
+	struct kv_err werr = { 0 };
+	int r = agent_client_wait_poll(p->c, wait_id, st, &werr);
+
+	return r < 0 ? kv_errf(err, r, "%s", werr.msg) : r;
+}
+
 int agent_proc_forward(struct agent_proc *p, int in_fd, int out_fd, int err_fd,
 		       struct kvap_exit *st, struct kv_err *err)
 {
@@ -267,6 +302,8 @@ int agent_proc_forward(struct agent_proc *p, int in_fd, int out_fd, int err_fd,
 			      tty ? -1 : p->fd[KVAP_STREAM_STDERR] },
 		.out_dst = { out_fd, err_fd },
 	};
+	/* After the exit status: how long the output may still take (< 0: no bound). */
+	int drain_ms = agent_client_dialer(p->c)->io_timeout_ms;
 	bool have_status = false;
 	uint32_t wait_id;
 	int r;
@@ -283,8 +320,23 @@ int agent_proc_forward(struct agent_proc *p, int in_fd, int out_fd, int err_fd,
 		struct pollfd pfd[5];
 		int n = 0, i_ctl = -1, i_in = -1, i_sock = -1, i_out[2] = { -1, -1 };
 
+		if (!have_status && agent_client_buffered(p->c, wait_id)) {
+			/* Read already, so the socket will not say so. */
+			if ((r = fwd_status(p, wait_id, st, err)) < 0)
+				return r;
+			have_status = r == 1;
+		}
 		if (have_status && f.out_eof[0] && f.out_eof[1])
 			break;
+		if (have_status && drain_ms == 0) {
+			for (int i = 0; i < 2; i++)
+				if (!f.out_eof[i])
+					(void)shutdown(f.out_sock[i], SHUT_RDWR);
+			return kv_errf(err, -ETIMEDOUT,
+				       "the process exited, but the agent kept its output open "
+				       "for more than %d ms after sending the exit status",
+				       agent_client_dialer(p->c)->io_timeout_ms);
+		}
 		if (!have_status) {
 			i_ctl = n;
 			pfd[n++] = (struct pollfd){ agent_client_fd(p->c), POLLIN, 0 };
@@ -302,18 +354,21 @@ int agent_proc_forward(struct agent_proc *p, int in_fd, int out_fd, int err_fd,
 			i_sock = n;
 			pfd[n++] = (struct pollfd){ f.in_sock, POLLOUT, 0 };
 		}
-		if (poll(pfd, (nfds_t)n, -1) < 0) {
+		int64_t t0 = mono_ms();
+		int pr = poll(pfd, (nfds_t)n, have_status ? drain_ms : -1);
+		if (have_status && drain_ms > 0) {
+			int64_t spent = mono_ms() - t0;
+			drain_ms = spent >= drain_ms ? 0 : drain_ms - (int)spent;
+		}
+		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
 			return kv_errno(err, -errno, "poll");
 		}
 		if (i_ctl >= 0 && pfd[i_ctl].revents) {
-			struct kv_err werr = { 0 };
-			r = agent_client_wait_recv(p->c, wait_id, 0, st, &werr);
-			if (r == 0)
-				have_status = true;
-			else if (r != -ETIMEDOUT) /* -ETIMEDOUT: only part of a frame yet */
-				return kv_errf(err, r, "%s", werr.msg);
+			if ((r = fwd_status(p, wait_id, st, err)) < 0)
+				return r;
+			have_status = r == 1;
 		}
 		for (int i = 0; i < 2; i++)
 			if (i_out[i] >= 0 && pfd[i_out[i]].revents)

@@ -2,17 +2,22 @@
  * agent-client.c, and EXEC/CREATE with streams, in agent-client-proc.c).
  *
  * Owns: filling each request body from plain arguments and handing back
- * the reply's useful part. Optional requests (PS, STATS) are refused
- * locally with -EOPNOTSUPP when the agent did not advertise them. */
+ * the reply's useful part, which is zeroed first so that a failure never
+ * leaves anything in it. Optional requests (PS, STATS) are refused locally
+ * with -EOPNOTSUPP when the agent did not advertise them. */
 #include "agent-client.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 
 int agent_client_create(struct agent_client *c, const struct kvap_create *spec, uint32_t *pid,
 			struct kv_err *err)
 {
 	union kvap_body reply;
+
+	if (pid)
+		*pid = 0;
 	int r = agent_client_call(c, KVAP_MSG_CREATE, spec, &reply, err);
 
 	if (r == 0 && pid)
@@ -25,6 +30,9 @@ int agent_client_start(struct agent_client *c, const char *container_id, uint32_
 {
 	struct kvap_start s = { .container_id = (char *)container_id };
 	union kvap_body reply;
+
+	if (pid)
+		*pid = 0;
 	int r = agent_client_call(c, KVAP_MSG_START, &s, &reply, err);
 
 	if (r == 0 && pid)
@@ -60,9 +68,10 @@ int agent_client_shutdown(struct agent_client *c, enum kvap_shutdown_action acti
 
 int agent_client_ps(struct agent_client *c, struct kvap_ps *ps, struct kv_err *err)
 {
-	struct kvap_empty e = { 0 };
+	struct kvap_container_ref e = { 0 };
 	union kvap_body reply;
 
+	memset(ps, 0, sizeof(*ps));
 	if (!(agent_client_features(c) & KVAP_FEAT_PS))
 		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement PS");
 	int r = agent_client_call(c, KVAP_MSG_PS, &e, &reply, err);
@@ -73,9 +82,10 @@ int agent_client_ps(struct agent_client *c, struct kvap_ps *ps, struct kv_err *e
 
 int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_err *err)
 {
-	struct kvap_empty e = { 0 };
+	struct kvap_container_ref e = { 0 };
 	union kvap_body reply;
 
+	memset(st, 0, sizeof(*st));
 	if (!(agent_client_features(c) & KVAP_FEAT_STATS))
 		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement STATS");
 	int r = agent_client_call(c, KVAP_MSG_STATS, &e, &reply, err);

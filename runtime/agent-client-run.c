@@ -76,8 +76,8 @@ int agent_run_command(const struct agent_dialer *d, char *const argv[],
 	}
 	if (r == 0)
 		r = agent_proc_forward(p, opts->in_fd, opts->out_fd, opts->err_fd, &st, err);
-	if (r == 0)
-		r = agent_exit_status(&st);
+	if (r == 0 && (r = agent_exit_status(&st)) < 0) /* the client checked it: not reached */
+		kv_errf(err, r, "the agent reported an impossible exit status");
 	agent_proc_free(p);
 	agent_client_free(c);
 	return r;

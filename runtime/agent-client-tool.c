@@ -4,7 +4,8 @@
  * agent by hand (the VMM's hybrid vsock socket, or an agent run with
  * --listen-unix) before and besides `kvrun vm --exec`, and as the example
  * of that one call. Exits with the command's status; 125 when the agent
- * could not run it (the message says why). With --tty and a terminal on
+ * could not run it (the message, printable text on one line, says why:
+ * the agent's own words are escaped). With --tty and a terminal on
  * stdin, that terminal is put in raw mode for the duration. */
 #include "agent-client.h"
 #include "util.h"
@@ -154,7 +155,14 @@ int main(int argc, char **argv)
 	if (raw)
 		tcsetattr(0, TCSANOW, &saved);
 	if (status < 0) {
-		fprintf(stderr, "kvrun-agent-run: %s\n", err.msg);
+		/* One line of printable text, whatever the agent put into it. */
+		char msg[4 * sizeof(err.msg)];
+		fprintf(stderr, "kvrun-agent-run: %s\n",
+			kv_escape(msg, sizeof(msg), err.msg, sizeof(msg)));
+		return 125;
+	}
+	if (status > 255) { /* cannot happen: agent_run_command() returns 0..255 */
+		fprintf(stderr, "kvrun-agent-run: exit status %d out of range\n", status);
 		return 125;
 	}
 	return status;

@@ -36,6 +36,18 @@ struct agent_dialer {
 #define AGENT_DIAL_TIMEOUT_MS 10000
 #define AGENT_IO_TIMEOUT_MS   30000
 
+/* What the client accepts from an agent (docs/agent.md, "Protocol
+ * violations"): WAITs sent ahead (agent_client_wait_send()) and not yet
+ * collected per connection (one more: -EBUSY; a call always has room);
+ * replies to requests never sent tolerated before the connection is
+ * closed; bytes of replies set aside for their callers; characters of
+ * guest text in a message; the highest signal a WAIT_REPLY may name. */
+#define AGENT_MAX_IN_FLIGHT	256
+#define AGENT_MAX_STRAY_REPLIES 16
+#define AGENT_SET_ASIDE_MAX	(512u << 10)
+#define AGENT_GUEST_TEXT_MAX	200
+#define AGENT_MAX_SIGNAL	64
+
 /* Fill *d (timeouts set to the defaults above). -ENAMETOOLONG if the path
  * does not fit a socket address. */
 int agent_dialer_hybrid(struct agent_dialer *d, const char *socket_path, struct kv_err *err);
@@ -55,6 +67,11 @@ struct agent_client;
  * version gives -EPROTO with both versions in the message. */
 int agent_client_connect(const struct agent_dialer *d, struct agent_client **out,
 			 struct kv_err *err);
+/* The same over fd, a stream already connected to the control port (the
+ * client owns it from here on, also on failure); d gives the timeouts and
+ * how streams are dialed. */
+int agent_client_open(int fd, const struct agent_dialer *d, struct agent_client **out,
+		      struct kv_err *err);
 void agent_client_free(struct agent_client *c);
 
 uint64_t agent_client_features(const struct agent_client *c); /* KVAP_FEAT_* of the agent */
@@ -62,12 +79,15 @@ const char *agent_client_software(const struct agent_client *c);
 const struct agent_dialer *agent_client_dialer(const struct agent_client *c);
 
 /* Send a request and wait for its reply (other replies arriving meanwhile
- * are kept for their own callers). *reply holds the decoded body of
- * reply_type (free with kvap_msg_free(reply_type, reply)); an ERROR reply
- * becomes -errnum with the agent's message. Times out after
- * d->io_timeout_ms (-ETIMEDOUT); a connection that ends, even in the middle
- * of a frame, is -ECONNRESET. Once an I/O error happened the client is
- * unusable: every later call fails at once. */
+ * are set aside for their own callers). *reply holds the decoded body of
+ * reply_type (free with kvap_msg_free(reply_type, reply)), and is zeroed
+ * on any failure; an ERROR reply becomes -errnum with the agent's message
+ * (escaped, cut to AGENT_GUEST_TEXT_MAX). Times out after d->io_timeout_ms
+ * (-ETIMEDOUT; a reply coming later is dropped); a connection that ends,
+ * even in the middle of a frame, is -ECONNRESET. A protocol violation
+ * (docs/agent.md) is -EPROTO and closes the connection. Once an I/O error
+ * or a violation happened the client is unusable: every later call fails
+ * at once with the same error. */
 int agent_client_call(struct agent_client *c, uint16_t type, const void *body,
 		      union kvap_body *reply, struct kv_err *err);
 
@@ -95,16 +115,30 @@ int agent_client_wait(struct agent_client *c, const char *exec_id, struct kvap_e
 		      struct kv_err *err);
 
 /* WAIT in two halves, for callers that poll: send it, then collect the
- * reply with a timeout (-ETIMEDOUT: not yet; call again). */
+ * reply with a timeout (-ETIMEDOUT: not yet, call again; but an agent may
+ * also answer ERROR ETIMEDOUT: agent_client_wait_poll() tells them apart).
+ * A WAIT_REPLY with a signal above AGENT_MAX_SIGNAL is -EPROTO. *st is
+ * zeroed unless the status came. */
 int agent_client_wait_send(struct agent_client *c, const char *exec_id, uint32_t *req_id,
 			   struct kv_err *err);
 int agent_client_wait_recv(struct agent_client *c, uint32_t req_id, int timeout_ms,
 			   struct kvap_exit *st, struct kv_err *err);
+/* Without waiting: 1 with *st set, 0 not yet, or a negative errno (an
+ * ERROR reply, whatever its errnum, or the connection failing). */
+int agent_client_wait_poll(struct agent_client *c, uint32_t req_id, struct kvap_exit *st,
+			   struct kv_err *err);
 
-/* The control socket, to poll for readability alongside other fds. */
+/* The control socket, to poll for readability alongside other fds. A reply
+ * already read off the socket does not make it readable again: it was read
+ * with another request's reply and set aside, or is still in the client's
+ * buffer. So before each poll() ask agent_client_buffered(): when true,
+ * collect (agent_client_wait_poll()) instead of polling. */
 int agent_client_fd(const struct agent_client *c);
+bool agent_client_buffered(const struct agent_client *c, uint32_t req_id);
 
-/* exit_code, or 128 + term_signal, as a shell reports it. */
+/* exit_code, or 128 + term_signal, as a shell reports it: 0..255 (at most
+ * 128 + AGENT_MAX_SIGNAL for a signal), or -EPROTO for a status no process
+ * can have (agent_client_wait*() never return one). */
 int agent_exit_status(const struct kvap_exit *st);
 
 /* ---- Processes and their stdio streams ---- */
@@ -134,8 +168,12 @@ int agent_proc_create_start(struct agent_client *c, struct kvap_create *spec, ui
  * in_fd -> stdin (or tty) stream, EOF half-closes it; stdout stream ->
  * out_fd; stderr stream -> err_fd (kept separate). -1 skips an fd. The
  * caller's fds are used as they are (not made non-blocking). Returns 0 with
- * *st set, or a negative errno (the agent went away, a write to out_fd
- * failed). */
+ * *st set, or a negative errno (the agent went away or broke the protocol,
+ * a write to out_fd failed). The agent sends the exit status only once the
+ * output streams are closed, so after it the streams get the dialer's
+ * io_timeout_ms in all (time spent waiting for them, not writing to the
+ * caller's fds) to reach EOF; a guest holding them open longer makes this
+ * -ETIMEDOUT. */
 int agent_proc_forward(struct agent_proc *p, int in_fd, int out_fd, int err_fd,
 		       struct kvap_exit *st, struct kv_err *err);
 

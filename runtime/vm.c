@@ -630,6 +630,16 @@ static void remove_private_socket(struct exec_sock *es)
 	es->dir[0] = 0;
 }
 
+/* An error message on stderr as one line of printable text: it may carry
+ * what the guest said (the agent client escapes that already; this keeps
+ * every other message honest too). */
+static void print_err(const char *prefix, const char *msg)
+{
+	char buf[4 * sizeof(((struct kv_err *)0)->msg)];
+
+	fprintf(stderr, "kvrun vm: %s%s\n", prefix, kv_escape(buf, sizeof(buf), msg, sizeof(buf)));
+}
+
 /* The status of `kvrun vm --exec`: the command's, once the guest powered
  * off (or was stopped by us after it did not); otherwise why the VM
  * stopped. */
@@ -637,10 +647,14 @@ static int exec_status(int cmd, const struct kv_err *cmd_err, enum vmm_exit_reas
 {
 	if (why == VMM_EXIT_STOPPED && stop_signal)
 		return 128 + stop_signal;
+	if (cmd > 255) { /* the agent client never returns one; an exit status cannot be one */
+		fprintf(stderr, "kvrun vm: --exec: exit status %d out of range\n", cmd);
+		return EXIT_VMM_ERROR;
+	}
 	if (cmd >= 0 && (why == VMM_EXIT_POWEROFF || why == VMM_EXIT_STOPPED))
 		return cmd;
 	if (cmd < 0)
-		fprintf(stderr, "kvrun vm: --exec: %s\n", cmd_err->msg);
+		print_err("--exec: ", cmd_err->msg);
 	if (why == VMM_EXIT_POWEROFF || why == VMM_EXIT_STOPPED)
 		return EXIT_VMM_ERROR;
 	return exit_status(why);
@@ -698,7 +712,7 @@ int verb_vm(int argc, char **argv)
 	}
 	if (r < 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		fprintf(stderr, "kvrun vm: %s\n", err.msg);
+		print_err("", err.msg);
 		remove_private_socket(&es);
 		netsetup_detach(ns);
 		kvap_free_net_config(&net);
@@ -723,7 +737,7 @@ int verb_vm(int argc, char **argv)
 	netsetup_detach(ns); /* after the VMM's tap fds are closed */
 	kvap_free_net_config(&net);
 	if (r < 0) {
-		fprintf(stderr, "kvrun vm: %s\n", err.msg);
+		print_err("", err.msg);
 		return EXIT_VMM_ERROR;
 	}
 	return x ? exec_status(cmd, &cmd_err, why) : exit_status(why);

@@ -106,10 +106,22 @@ struct proc {
 	size_t n_waiters;
 };
 
+#define NS_TYPES (KVAP_NS_TIME + 1) /* ns_fd[] index: enum kvap_ns_type */
+
 /* What CREATE set up: one container per VM. */
 struct container {
 	struct kvap_create spec;
-	char *root; /* the root processes chroot into; "/" for the initramfs */
+	char *name;	     /* safe as a file name: cgroup and run directory */
+	char *root;	     /* the root directory in the agent's view: bound (recursively)... */
+	char *mnt;	     /* ...on this directory, which becomes the container's "/" */
+	char *cg;	     /* its cgroup directory, or NULL (no cgroup v2 here) */
+	bool isolated;	     /* own mount namespace and root; false only for a
+			  * non-root --no-init agent, where processes run in "/" */
+	bool setup_dev;	     /* /dev is not a bind: create the devices (runc's rule) */
+	int unshare;	     /* CLONE_NEW* the init unshares (not CLONE_NEWPID) */
+	bool new_pidns;	     /* the init is PID 1 of a new pid namespace */
+	int ns_fd[NS_TYPES]; /* the init's own namespaces, for EXEC; -1: the VM's */
+	void *seccomp;	     /* libseccomp filter, or NULL */
 };
 
 enum power_phase {
@@ -137,10 +149,16 @@ struct agent {
 	void (**defer_fn)(void *);
 	void **defer_ptr;
 	size_t n_defer, cap_defer;
+	const char *run_dir; /* /run/kvrun: virtio-fs tags, container roots */
+	char *cg_base;	     /* where containers' cgroups go (cgroup.c) */
+	bool cg_tried;
+	int own_pidns_fd; /* the agent's pid namespace, to return after a fork */
 };
 
 #define AGENT_SOFTWARE "kvrun-agent " KVRUN_VERSION
-#define AGENT_FEATURES (KVAP_FEAT_PS | KVAP_FEAT_STATS | KVAP_FEAT_MOUNT_FS | KVAP_FEAT_NET)
+#define AGENT_FEATURES                                                                             \
+	(KVAP_FEAT_PS | KVAP_FEAT_STATS | KVAP_FEAT_MOUNT_FS | KVAP_FEAT_NET |                     \
+	 KVAP_FEAT_CONTAINER | KVAP_FEAT_SECCOMP)
 
 /* log.c: "kvrun-agent: " lines on the console (stderr with --no-init). */
 void log_open(bool console);
@@ -158,6 +176,7 @@ void agent_run_deferred(struct agent *a);
 int64_t now_ms(void);
 
 /* init.c: PID 1 duties. */
+void init_root_mount(void);
 int init_mounts(void);
 void init_stdio(void);
 void init_loopback(void);
@@ -194,8 +213,14 @@ int req_signal(struct agent *a, struct conn *c, uint32_t id, struct kvap_signal 
 int req_wait(struct agent *a, struct conn *c, uint32_t id, struct kvap_wait *b, struct kv_err *err);
 int req_resize(struct agent *a, struct conn *c, uint32_t id, struct kvap_resize *b,
 	       struct kv_err *err);
-int req_ps(struct agent *a, struct conn *c, uint32_t id, struct kv_err *err);
-int req_stats(struct agent *a, struct conn *c, uint32_t id, struct kv_err *err);
+int req_ps(struct agent *a, struct conn *c, uint32_t id, struct kvap_container_ref *b,
+	   struct kv_err *err);
+int req_stats(struct agent *a, struct conn *c, uint32_t id, struct kvap_container_ref *b,
+	      struct kv_err *err);
+int req_update(struct agent *a, struct conn *c, uint32_t id, struct kvap_update *b,
+	       struct kv_err *err);
+int req_freeze(struct agent *a, struct conn *c, uint32_t id, struct kvap_container_ref *b,
+	       bool frozen, struct kv_err *err);
 int req_mount_fs(struct agent *a, struct conn *c, uint32_t id, struct kvap_mount_fs *b,
 		 struct kv_err *err);
 int req_shutdown(struct agent *a, struct conn *c, uint32_t id, struct kvap_shutdown *b,
@@ -206,15 +231,48 @@ int req_net_config(struct agent *a, struct conn *c, uint32_t id, struct kvap_net
 
 void req_container_failed(struct agent *a);
 
-/* container.c: CREATE's VM-wide setup (hostname, root, mounts). */
-int container_setup(struct agent *a, const struct kvap_create *spec, char **root,
-		    struct kv_err *err);
-int mount_one(const char *root, const struct kvap_mount *m, struct kv_err *err);
+/* container.c: CREATE's checks and its preparation in the agent (tags,
+ * directories, cgroup, seccomp filter); the rest happens in the init's
+ * child (rootfs.c). */
+int container_prepare(struct agent *a, struct container *ct, struct kv_err *err);
+void container_init_ready(struct agent *a, struct container *ct, pid_t pid);
+void container_free(struct agent *a, struct container *ct);
+struct container *container_find(struct agent *a, const char *id, struct kv_err *err, int *r);
 int mkdir_p(const char *path, mode_t mode);
+
+/* mount.c */
+int mount_fs_tag(struct agent *a, const char *tag, char *const *opts, uint32_t n_opts, char *dir,
+		 size_t cap, struct kv_err *err);
+int mount_one(const char *root, const struct kvap_mount *m, struct kv_err *err);
+
+/* ns.c */
+int ns_plan(struct agent *a, struct container *ct, struct kv_err *err);
+int ns_check_sysctls(struct agent *a, const struct container *ct, struct kv_err *err);
+pid_t ns_fork(struct agent *a, const struct container *ct, bool init);
+void ns_open(struct container *ct, pid_t pid);
+void ns_close(struct container *ct);
+
+/* cgroup.c */
+int cgroup_create(struct agent *a, const char *name, char **out, struct kv_err *err);
+int cgroup_apply(const char *cg, const struct kvap_resources *res, struct kv_err *err);
+int cgroup_freeze(const char *cg, bool frozen, int timeout_ms, struct kv_err *err);
+int cgroup_pids(const char *cg, pid_t **pids, size_t *n);
+int cgroup_signal(const char *cg, int sig);
+void cgroup_stats(const char *cg, struct kvap_cgroup_stats *s);
+void cgroup_remove(const char *cg);
+void cgroup_base_remove(struct agent *a);
+
+/* seccomp.c */
+int seccomp_build(const struct kvap_seccomp *s, void **out, struct kv_err *err);
+void seccomp_free(void *ctx);
+
+/* procfs.c: PS (with filter: of these pids only) and STATS. */
+int procfs_ps(bool filter, const pid_t *pids, size_t n_pids, struct kvap_ps *ps);
+int procfs_stats(struct kvap_stats *s);
 
 /* spawn.c, proc.c */
 int proc_spawn(struct agent *a, const char *exec_id, const struct kvap_process *spec,
-	       uint32_t streams, const uint8_t token[KVAP_TOKEN_SIZE], const char *root,
+	       uint32_t streams, const uint8_t token[KVAP_TOKEN_SIZE], const struct container *ct,
 	       struct proc **out, struct kv_err *err);
 struct proc *proc_find(struct agent *a, const char *exec_id);
 void proc_maybe_release(struct agent *a, struct proc *p);

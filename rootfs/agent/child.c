@@ -1,14 +1,19 @@
 /* child.c - a process's setup between fork and execve (see child.h).
  *
  * Owns: everything the child does to itself, in this order: default
- * signals, new session, stdio or controlling terminal, chroot into the
- * container root, rlimits, bounding set, supplementary groups, gid and uid
- * (keeping capabilities across the uid change), working directory,
- * capability sets, no_new_privs, and finding the executable on PATH. Every
- * failure is reported to the agent with the step and errno, so the host's
- * CREATE or EXEC fails with a precise ERROR instead of an exit code 127.
- * Runs in a forked copy of the single-threaded agent, so plain libc calls
- * are safe here. */
+ * signals, new session, stdio or controlling terminal; in a container:
+ * its cgroup, its namespaces (new ones for the init, the init's for an
+ * EXEC, ns.c), oom_score_adj, and for the init the container root
+ * (rootfs.c); then rlimits, seccomp when no_new_privs is off (runc's order:
+ * while the process may still load it), bounding set, supplementary
+ * groups, gid and uid (keeping capabilities across the uid change),
+ * working directory, capability sets, no_new_privs, umask, finding the
+ * executable on PATH, and seccomp when no_new_privs is on (as late as
+ * possible). Every failure is reported to the agent with the step and
+ * errno, so the host's CREATE or EXEC fails with a precise ERROR instead
+ * of an exit code 127. Runs in a forked copy of the single-threaded agent,
+ * so plain libc calls are safe here. */
+#include "agent.h"
 #include "child.h"
 
 #include <errno.h>
@@ -103,14 +108,44 @@ static void setup_stdio(const struct child_cfg *cfg)
 		fail(cfg, errno, "close_range: %s", strerror(errno));
 }
 
-static void setup_root(const struct child_cfg *cfg)
+/* Join the container's cgroup, enter its namespaces, set oom_score_adj,
+ * and for the init build its root. */
+static void setup_container(const struct child_cfg *cfg)
 {
-	if (!cfg->root || strcmp(cfg->root, "/") == 0)
+	const struct container *ct = cfg->ct;
+	const struct kvap_process *s = cfg->spec;
+	char msg[sizeof(((struct child_report *)0)->msg)], path[4096];
+	int r;
+
+	if (s->oom_score_adj_set) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		int n = snprintf(path, sizeof(path), "%d", (int)s->oom_score_adj);
+		if (fd < 0 || write(fd, path, (size_t)n) != n)
+			fail(cfg, errno, "oom_score_adj %d: %s", (int)s->oom_score_adj,
+			     strerror(errno));
+		close(fd);
+	}
+	if (!ct || !ct->isolated)
 		return;
-	if (chdir(cfg->root) < 0 || chroot(".") < 0)
-		fail(cfg, errno, "chroot %s: %s", cfg->root, strerror(errno));
-	if (chdir("/") < 0)
-		fail(cfg, errno, "chdir /: %s", strerror(errno));
+	if (ct->cg) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", ct->cg);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			fail(cfg, errno, "joining the cgroup %s: %s", ct->cg, strerror(errno));
+		close(fd);
+	}
+	if ((r = ns_enter(cfg, msg, sizeof(msg))) < 0)
+		fail(cfg, -r, "%s", msg);
+	if (cfg->init && (r = rootfs_setup(cfg, msg, sizeof(msg))) < 0)
+		fail(cfg, -r, "%s", msg);
+}
+
+static void load_seccomp(const struct child_cfg *cfg)
+{
+	int r = seccomp_apply(cfg->ct ? cfg->ct->seccomp : NULL);
+
+	if (r < 0)
+		fail(cfg, -r, "loading the seccomp filter: %s", strerror(-r));
 }
 
 static void setup_rlimits(const struct child_cfg *cfg)
@@ -144,7 +179,7 @@ static bool caps_given(const struct kvap_caps *c)
 static void setup_identity(const struct child_cfg *cfg)
 {
 	const struct kvap_process *s = cfg->spec;
-	bool caps = caps_given(&s->caps);
+	bool caps = caps_given(&s->caps) || s->caps_set;
 	int r;
 
 	if (caps && (r = caps_drop_bounding(s->caps.bounding)) < 0)
@@ -224,14 +259,19 @@ void child_main(const struct child_cfg *cfg)
 
 	setup_signals();
 	setup_stdio(cfg);
-	setup_root(cfg);
+	setup_container(cfg);
 	setup_rlimits(cfg);
 	if (!s->n_args)
 		fail(cfg, EINVAL, "no program: args is empty");
+	if (!s->no_new_privileges)
+		load_seccomp(cfg);
 	setup_identity(cfg);
+	umask(s->umask_set ? (mode_t)(s->umask & 0777) : 022);
 	char *prog = find_program(cfg, s->args[0]);
 	char **argv = null_terminated(cfg, s->args, s->n_args);
 	char **envp = null_terminated(cfg, s->env, s->n_env);
+	if (s->no_new_privileges)
+		load_seccomp(cfg);
 
 	report(cfg->report_fd, CHILD_READY, 0, "");
 	/* Held here until every stream is attached (and START, for the init).

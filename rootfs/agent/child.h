@@ -28,16 +28,30 @@ struct child_report {
 	char msg[248];
 };
 
+struct container;
+
 struct child_cfg {
 	const struct kvap_process *spec;
-	const char *root; /* chroot here first; NULL or "/" for none */
-	int stdio[3];	  /* fds that become 0, 1, 2 (no terminal) */
-	int tty;	  /* pty slave for a terminal process, else -1 */
-	int report_fd;	  /* write end of the report pipe */
-	int gate_fd;	  /* read end of the gate pipe */
+	const struct container *ct; /* NULL: the VM's own root (EXEC before CREATE) */
+	bool init;		    /* the container's init: set the container up */
+	const char *run_dir;
+	int stdio[3];  /* fds that become 0, 1, 2 (no terminal) */
+	int tty;       /* pty slave for a terminal process, else -1 */
+	int report_fd; /* write end of the report pipe */
+	int gate_fd;   /* read end of the gate pipe */
 };
 
 __attribute__((noreturn)) void child_main(const struct child_cfg *cfg);
+
+/* Steps in the child that fail with a negative errno and a message in
+ * msg[0..cap). */
+/* ns.c: the init unshares its new namespaces; an EXEC joins the init's. */
+int ns_enter(const struct child_cfg *cfg, char *msg, size_t cap);
+/* rootfs.c: hostname, sysctls, the root and its mounts, devices, masked and
+ * read-only paths, pivot_root: everything the init's mount namespace gets. */
+int rootfs_setup(const struct child_cfg *cfg, char *msg, size_t cap);
+/* seccomp.c */
+int seccomp_apply(void *ctx);
 
 /* caps.c: capability sets as bit masks (bit n = capability n). */
 int caps_last(void);

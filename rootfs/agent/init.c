@@ -1,6 +1,8 @@
 /* init.c - what the agent does first as the VM's PID 1.
  *
- * Owns: the guest's basic mounts (proc, sys, devtmpfs, devpts with its own
+ * Owns: turning the initramfs root into a mount with a parent (so that
+ * containers can pivot_root away from it), the guest's basic mounts (proc,
+ * sys, devtmpfs, devpts with its own
  * ptmx, /dev/shm, /run, cgroup2), making sure fds 0-2 are open, bringing
  * up the loopback interface, and with --no-init (an ordinary process on
  * the host) a private mount and UTS namespace so CREATE's hostname and
@@ -35,6 +37,30 @@ static const struct init_mount init_mounts_table[] = {
 	{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0755 },
 	{ "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0555 },
 };
+
+/* The kernel's initramfs root ("rootfs") is the top of the mount tree, and
+ * pivot_root refuses to move a root that has no parent. Bind it and move
+ * the bind over "/", as switch_root moves a real root: the agent and
+ * everything it starts then live in a root pivot_root can replace. */
+void init_root_mount(void)
+{
+	static const char dir[] = "/.kvrun-root";
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		alog("mkdir %s: %s (containers cannot pivot_root)", dir, strerror(errno));
+		return;
+	}
+	if (mount("/", dir, NULL, MS_BIND, NULL) < 0) {
+		alog("binding / on %s: %s (containers cannot pivot_root)", dir, strerror(errno));
+		(void)rmdir(dir);
+		return;
+	}
+	if (chdir(dir) < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0)
+		alog("moving the root: %s (containers cannot pivot_root)", strerror(errno));
+	if (chdir("/") < 0)
+		alog("chdir /: %s", strerror(errno));
+	(void)rmdir(dir);
+}
 
 /* Mount what every process expects. A failure is reported and the rest is
  * still tried: a guest without /dev/shm is degraded, not dead. Returns the

@@ -17,13 +17,16 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_MODULE_LIST "/lib/modules/load.list"
+#define DEFAULT_RUN_DIR	    "/run/kvrun"
 
 struct options {
 	const char *listen_dir;
 	const char *modules;
+	const char *run_dir;
 	bool no_init;
 	bool verbose;
 };
@@ -38,6 +41,8 @@ static void usage(FILE *f)
 		"  --no-init          do not act as PID 1 (no mounts, no modules, no poweroff);\n"
 		"                     implied when the agent is not PID 1\n"
 		"  --modules FILE     kernel module list (default " DEFAULT_MODULE_LIST ")\n"
+		"  --run-dir DIR      where virtio-fs tags and container roots are mounted\n"
+		"                     (default " DEFAULT_RUN_DIR ")\n"
 		"  -v, --verbose      log connections and process events\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version\n",
@@ -52,6 +57,7 @@ static int parse_args(int argc, char **argv, struct options *o, bool pid1)
 		{ "listen-unix", required_argument, NULL, 'u' },
 		{ "no-init", no_argument, NULL, 'n' },
 		{ "modules", required_argument, NULL, 'm' },
+		{ "run-dir", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -70,6 +76,9 @@ static int parse_args(int argc, char **argv, struct options *o, bool pid1)
 			break;
 		case 'm':
 			o->modules = optarg;
+			break;
+		case 'r':
+			o->run_dir = optarg;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -176,9 +185,22 @@ static void loop(struct agent *a)
 	}
 }
 
+/* --no-init: the container's processes are gone (reaped) before its
+ * cgroup and directories are removed. At most 2 s. */
+static void stop_processes(struct agent *a)
+{
+	proc_kill_all(a, SIGKILL);
+	for (int i = 0; i < 200 && proc_live_count(a); i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		proc_reap(a);
+	}
+}
+
 /* --no-init only: free everything so leak checkers see a clean exit. */
 static void teardown(struct agent *a)
 {
+	stop_processes(a);
 	while (a->conns)
 		conn_close(a, a->conns);
 	while (a->sconns) {
@@ -190,6 +212,9 @@ static void teardown(struct agent *a)
 	}
 	proc_free_all(a);
 	req_container_failed(a);
+	cgroup_base_remove(a);
+	if (a->own_pidns_fd >= 0)
+		close(a->own_pidns_fd);
 	agent_run_deferred(a);
 	watch_close(a, &a->lctl);
 	watch_close(a, &a->lstream);
@@ -203,7 +228,7 @@ int main(int argc, char **argv)
 {
 	static struct agent agent;
 	struct agent *a = &agent;
-	struct options o = { .modules = DEFAULT_MODULE_LIST };
+	struct options o = { .modules = DEFAULT_MODULE_LIST, .run_dir = DEFAULT_RUN_DIR };
 	bool pid1 = getpid() == 1;
 
 	if (parse_args(argc, argv, &o, pid1) < 0)
@@ -211,8 +236,11 @@ int main(int argc, char **argv)
 	const char *v = getenv("KVRUN_AGENT_VERBOSE");
 	log_set_verbose(o.verbose || (v && *v && strcmp(v, "0") != 0));
 	a->init_mode = pid1 && !o.no_init;
+	a->run_dir = o.run_dir;
+	a->own_pidns_fd = -1;
 	if (a->init_mode) {
 		log_open(true); /* the initramfs's /dev/console node, if it has one */
+		init_root_mount();
 		init_mounts();
 		log_open(true); /* devtmpfs's, if that failed */
 		init_stdio();

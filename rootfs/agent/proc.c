@@ -76,6 +76,8 @@ size_t proc_live_count(struct agent *a)
 
 void proc_kill_all(struct agent *a, int sig)
 {
+	if (a->ct && a->ct->cg)
+		(void)cgroup_signal(a->ct->cg, sig);
 	for (struct proc *p = a->procs; p; p = p->next)
 		if (p->state != PROC_EXITED && p->pid > 0) {
 			(void)kill(-p->pid, sig); /* its session / process group */
@@ -174,6 +176,8 @@ void proc_on_report(struct agent *a, struct watch *w, uint32_t events)
 		p->reply_pending = false;
 		if (p->state == PROC_SPAWNING)
 			p->state = PROC_HELD;
+		if (p->is_init && a->ct)
+			container_init_ready(a, a->ct, p->pid);
 		if (c)
 			conn_send_reply(a, c, p->reply_type, p->reply_req, &body);
 		proc_maybe_release(a, p);

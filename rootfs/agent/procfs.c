@@ -1,4 +1,5 @@
-/* procfs.c - PS and STATS, read from /proc.
+/* procfs.c - PS and STATS, read from /proc (PS of a container: of its
+ * cgroup's pids).
  *
  * Owns: building the process list (pid, ppid, uid, state, command line)
  * from /proc/PID/{stat,status,cmdline}, skipping kernel threads and
@@ -98,7 +99,15 @@ static int read_proc(pid_t pid, struct kvap_proc *e, size_t *cost, bool *cut)
 	return 0;
 }
 
-int procfs_ps(struct kvap_ps *ps)
+static bool listed(pid_t pid, const pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+int procfs_ps(bool filter, const pid_t *only, size_t n_only, struct kvap_ps *ps)
 {
 	cleanup_free struct kvap_proc *procs = NULL;
 	size_t n = 0, cap = 0, budget = 0;
@@ -110,6 +119,8 @@ int procfs_ps(struct kvap_ps *ps)
 		return -errno;
 	while ((de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (filter && !listed((pid_t)atoi(de->d_name), only, n_only))
 			continue;
 		if (n == KVAP_MAX_PROCS) {
 			ps->truncated = true;

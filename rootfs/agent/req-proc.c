@@ -16,18 +16,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-static void container_free(struct container *ct)
-{
-	if (!ct)
-		return;
-	kvap_free_create(&ct->spec);
-	free(ct->root);
-	free(ct);
-}
-
 void req_container_failed(struct agent *a)
 {
-	container_free(a->ct);
+	container_free(a, a->ct);
 	a->ct = NULL;
 }
 
@@ -67,14 +58,14 @@ int req_create(struct agent *a, struct conn *c, uint32_t id, struct kvap_create 
 		return -ENOMEM;
 	ct->spec = *b; /* take ownership: the dispatcher frees a zeroed body */
 	memset(b, 0, sizeof(*b));
-	if ((r = container_setup(a, &ct->spec, &ct->root, err)) < 0) {
-		container_free(ct);
+	if ((r = container_prepare(a, ct, err)) < 0) {
+		container_free(a, ct);
 		return r;
 	}
-	r = proc_spawn(a, "", &ct->spec.process, ct->spec.streams, ct->spec.stream_token, ct->root,
-		       &p, err);
+	r = proc_spawn(a, "", &ct->spec.process, ct->spec.streams, ct->spec.stream_token, ct, &p,
+		       err);
 	if (r < 0) {
-		container_free(ct);
+		container_free(a, ct);
 		return r;
 	}
 	a->ct = ct;
@@ -120,8 +111,15 @@ int req_exec(struct agent *a, struct conn *c, uint32_t id, struct kvap_exec *b, 
 		return kv_errf(err, -EINVAL, "EXEC needs a non-empty exec id");
 	if (proc_find(a, b->exec_id))
 		return kv_errf(err, -EEXIST, "exec id '%s' is in use", b->exec_id);
-	r = proc_spawn(a, b->exec_id, &b->process, b->streams, b->stream_token,
-		       a->ct ? a->ct->root : "/", &p, err);
+	if (a->ct && a->ct->isolated) {
+		struct proc *init = proc_find(a, "");
+		if (!init || init->reply_pending)
+			return kv_errf(err, -EBUSY, "the container's init is still being set up");
+		if (init->state == PROC_EXITED)
+			return kv_errf(err, -ESRCH, "container '%s' has stopped: its init exited",
+				       b->container_id);
+	}
+	r = proc_spawn(a, b->exec_id, &b->process, b->streams, b->stream_token, a->ct, &p, err);
 	if (r < 0)
 		return r;
 	p->reply_pending = true;
@@ -140,7 +138,11 @@ int req_signal(struct agent *a, struct conn *c, uint32_t id, struct kvap_signal 
 	if (b->signal >= (uint32_t)NSIG)
 		return kv_errf(err, -EINVAL, "signal %u out of range", b->signal);
 	if (b->all) {
-		if (a->init_mode) {
+		if (a->ct && a->ct->cg) {
+			/* Every process of the container, wherever it forked to. */
+			if ((r = cgroup_signal(a->ct->cg, (int)b->signal)) < 0)
+				return kv_errno(err, r, "signalling the container's cgroup");
+		} else if (a->init_mode) {
 			/* From PID 1, -1 is every process but the agent: the container. */
 			if (kill(-1, (int)b->signal) < 0 && errno != ESRCH)
 				return kv_errno(err, -errno, "kill(-1, %u)", b->signal);

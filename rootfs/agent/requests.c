@@ -45,9 +45,15 @@ static int route(struct agent *a, struct conn *c, struct kvap_msg *m, struct kv_
 	case KVAP_MSG_RESIZE:
 		return req_resize(a, c, id, &b->resize, err);
 	case KVAP_MSG_PS:
-		return req_ps(a, c, id, err);
+		return req_ps(a, c, id, &b->ps, err);
 	case KVAP_MSG_STATS:
-		return req_stats(a, c, id, err);
+		return req_stats(a, c, id, &b->stats, err);
+	case KVAP_MSG_UPDATE:
+		return req_update(a, c, id, &b->update, err);
+	case KVAP_MSG_FREEZE:
+		return req_freeze(a, c, id, &b->freeze, true, err);
+	case KVAP_MSG_THAW:
+		return req_freeze(a, c, id, &b->thaw, false, err);
 	case KVAP_MSG_MOUNT_FS:
 		return req_mount_fs(a, c, id, &b->mount_fs, err);
 	case KVAP_MSG_SHUTDOWN:

@@ -3,7 +3,8 @@
  * Owns: checking the requested streams against the terminal flag, creating
  * the process's stdio (a pipe per announced stream, /dev/null for the rest,
  * or a pty whose master is the tty stream), the report and gate pipes, and
- * the fork. The child's side is child.c; the rest of the life is proc.c.
+ * the fork (in the container's pid namespace, ns.c). The child's side is
+ * child.c; the rest of the life is proc.c.
  * The CREATE/EXEC reply is sent when the child reports it is set up. */
 #include "agent.h"
 #include "child.h"
@@ -117,12 +118,16 @@ static int check_streams(const struct kvap_process *spec, uint32_t streams, stru
 }
 
 int proc_spawn(struct agent *a, const char *exec_id, const struct kvap_process *spec,
-	       uint32_t streams, const uint8_t token[KVAP_TOKEN_SIZE], const char *root,
+	       uint32_t streams, const uint8_t token[KVAP_TOKEN_SIZE], const struct container *ct,
 	       struct proc **out, struct kv_err *err)
 {
 	int child_fds[5] = { -1, -1, -1, -1, -1 }; /* closed in the parent after fork */
 	int report[2] = { -1, -1 }, gate[2] = { -1, -1 };
-	struct child_cfg cfg = { .spec = spec, .root = root, .tty = -1 };
+	struct child_cfg cfg = { .spec = spec,
+				 .ct = ct,
+				 .init = !exec_id || !*exec_id,
+				 .run_dir = a->run_dir,
+				 .tty = -1 };
 	int r;
 
 	if ((r = check_streams(spec, streams, err)) < 0)
@@ -149,9 +154,10 @@ int proc_spawn(struct agent *a, const char *exec_id, const struct kvap_process *
 	}
 	cfg.report_fd = report[1];
 	cfg.gate_fd = gate[0];
-	pid_t pid = fork();
+	pid_t pid = ns_fork(a, ct, cfg.init);
 	if (pid < 0) {
-		r = kv_errno(err, -errno, "fork");
+		r = kv_errno(err, -errno, "fork%s",
+			     ct && ct->isolated ? " (in the container's pid namespace)" : "");
 		goto fail;
 	}
 	if (pid == 0)

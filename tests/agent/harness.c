@@ -22,13 +22,23 @@ static void sleep_ms(int ms)
 
 int agent_h_start(struct agent_h *h, const char *agent_path)
 {
-	char p1[128], p2[128];
+	return agent_h_start_with(h, agent_path, NULL, NULL);
+}
+
+int agent_h_start_with(struct agent_h *h, const char *agent_path,
+		       int (*before)(struct agent_h *h, void *arg), void *arg)
+{
+	char p1[128], p2[128], run[96];
+	int r;
 
 	memset(h, 0, sizeof(*h));
 	strcpy(h->dir, "/tmp/kvrun-agent-test.XXXXXX");
 	if (!mkdtemp(h->dir))
 		return -errno;
 	snprintf(h->log, sizeof(h->log), "%s/agent.log", h->dir);
+	snprintf(run, sizeof(run), "%s/run", h->dir);
+	if (before && (r = before(h, arg)) < 0)
+		return r;
 	h->pid = fork();
 	if (h->pid < 0)
 		return -errno;
@@ -39,7 +49,7 @@ int agent_h_start(struct agent_h *h, const char *agent_path)
 			dup2(fd, 1);
 		}
 		execl(agent_path, agent_path, "--listen-unix", h->dir, "--no-init", "--verbose",
-		      (char *)NULL);
+		      "--run-dir", run, (char *)NULL);
 		_exit(127);
 	}
 	snprintf(p1, sizeof(p1), "%s/1024", h->dir);
@@ -177,6 +187,89 @@ void run_result_free(struct run_result *res)
 	free(res->out);
 	free(res->err);
 	res->out = res->err = NULL;
+}
+
+int mkdir_all(const char *path)
+{
+	char buf[512];
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (char *p = buf + 1;; p++) {
+		if (*p && *p != '/')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		if (!c)
+			return 0;
+		*p = c;
+	}
+}
+
+int rootfs_make(const char *dir)
+{
+	static const char *const sub[] = { "bin", "proc", "dev", "sys", "tmp", "etc" };
+	char path[512];
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sub[i]);
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	int in = open("/bin/busybox", O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%s/bin/busybox", dir);
+	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	char buf[65536];
+	ssize_t n = 0;
+	while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			n = -1;
+			break;
+		}
+	int e = in < 0 || out < 0 || n < 0 ? -errno : 0;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (e < 0)
+		return e;
+	snprintf(path, sizeof(path), "%s/bin/sh", dir);
+	if (symlink("busybox", path) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ctr_run(struct agent_h *h, struct kvap_create *spec, char **out, struct kv_err *err)
+{
+	struct agent_client *c;
+	struct agent_proc *p;
+	struct kvap_exit st;
+	uint32_t streams = spec->process.terminal ? KVAP_STREAM_BIT(KVAP_STREAM_TTY)
+						  : KVAP_STREAM_BIT(KVAP_STREAM_STDOUT) |
+							KVAP_STREAM_BIT(KVAP_STREAM_STDERR);
+	int r = agent_client_connect(&h->d, &c, err);
+
+	*out = NULL;
+	if (r < 0)
+		return r;
+	r = agent_proc_create_start(c, spec, streams, &p, err);
+	if (r == 0) {
+		int o = memfd_with(NULL, 0);
+		size_t n;
+		r = agent_proc_forward(p, -1, o, o, &st, err);
+		*out = memfd_read(o, &n);
+		close(o);
+		agent_proc_free(p);
+		if (r == 0)
+			r = agent_exit_status(&st);
+	}
+	agent_client_free(c);
+	return r;
 }
 
 unsigned long long fnv1a(const void *data, size_t len)

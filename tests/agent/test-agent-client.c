@@ -7,6 +7,7 @@
  * (argv[1]) behind a relay that speaks the VMM's CONNECT/OK handshake:
  * output, exit status, stdin and its half-close get through; a relay that
  * refuses is retried until the dial timeout. */
+#include "agent-client-oci.h"
 #include "harness.h"
 #include "hybrid-relay.h"
 #include "raw.h"
@@ -28,7 +29,7 @@ static struct agent_h H;
 
 /* --- a fake agent for the client's error paths --- */
 
-enum fake_mode { FAKE_MAJOR2, FAKE_HALF, FAKE_SILENT };
+enum fake_mode { FAKE_MAJOR2, FAKE_HALF, FAKE_SILENT, FAKE_V1_0 };
 
 struct fake {
 	char dir[64];
@@ -50,7 +51,8 @@ static void *fake_thread(void *arg)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	raw_recv(fd, &m, &hdr);
 	kvap_msg_clear(&m);
-	struct kvap_hello h = { .features = 0, .software = "fake" };
+	struct kvap_hello h = { .features = f->mode == FAKE_V1_0 ? KVAP_FEATURES_V1_0 : 0,
+				.software = "fake" };
 	uint8_t *buf;
 	size_t len;
 	kvap_frame_encode_alloc(KVAP_MSG_HELLO_REPLY, hdr.req_id, &h, &buf, &len, NULL);
@@ -59,6 +61,11 @@ static void *fake_thread(void *arg)
 		raw_send(fd, buf, len);
 	} else if (f->mode == FAKE_HALF) {
 		raw_send(fd, buf, len / 2);
+	} else if (f->mode == FAKE_V1_0) {
+		buf[5] = 0; /* a KVAP 1.0 agent */
+		raw_send(fd, buf, len);
+		char c;
+		(void)read(fd, &c, 1);
 	} else {
 		char c;
 		(void)read(fd, &c, 1); /* until the client gives up and closes */
@@ -105,7 +112,7 @@ static void test_client_errors(void)
 	fake_start(&f, FAKE_MAJOR2);
 	agent_dialer_unix(&d, f.dir, NULL);
 	int r = agent_client_connect(&d, &c, &err);
-	ok(r == -EPROTO && strstr(err.msg, "version mismatch") && strstr(err.msg, "2.0"),
+	ok(r == -EPROTO && strstr(err.msg, "version mismatch") && strstr(err.msg, "KVAP 2."),
 	   "client: an agent of major version 2 is an explicit error (%d: %s)", r, err.msg);
 	fake_stop(&f);
 
@@ -125,6 +132,19 @@ static void test_client_errors(void)
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	ok(r == -ETIMEDOUT && secs < 3, "client: a silent agent times out (%d after %.2f s: %s)", r,
 	   secs, err.msg);
+	fake_stop(&f);
+
+	fake_start(&f, FAKE_V1_0);
+	agent_dialer_unix(&d, f.dir, NULL);
+	r = agent_client_connect(&d, &c, &err);
+	struct kvap_resources res = { .pids_limit = 5 };
+	int u = r == 0 ? agent_client_update(c, "x", &res, &err) : r;
+	int fz = r == 0 ? agent_client_freeze(c, "x", true, &err) : r;
+	ok(u == -EOPNOTSUPP && fz == -EOPNOTSUPP && strstr(err.msg, "KVAP 1.1"),
+	   "client: UPDATE and FREEZE to a 1.0 agent are refused locally (%d %d: %s)", u, fz,
+	   err.msg);
+	if (r == 0)
+		agent_client_free(c);
 	fake_stop(&f);
 
 	agent_dialer_unix(&d, "/nonexistent-kvrun-dir", NULL);
@@ -183,7 +203,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	tap_plan(10);
+	tap_plan(11);
 	test_client_errors();
 	if (!ok(agent_h_start(&H, argv[1]) == 0, "agent starts")) {
 		agent_h_dump_log(&H);

@@ -67,7 +67,7 @@ static void test_before_hello(void)
 	int fd = raw_connect(H.dir, KVAP_PORT_CONTROL);
 	struct kvap_msg m;
 	struct kvap_hdr hdr;
-	struct kvap_empty e = { 0 };
+	struct kvap_container_ref e = { 0 };
 
 	raw_request(fd, KVAP_MSG_PS, 5, &e);
 	int r = raw_recv(fd, &m, &hdr);
@@ -128,7 +128,7 @@ static void test_in_sync_errors(void)
 	   m.body.error.message ? m.body.error.message : "");
 	kvap_msg_clear(&m);
 
-	struct kvap_empty e = { 0 };
+	struct kvap_container_ref e = { 0 };
 	raw_request(fd, KVAP_MSG_STATS, 6, &e);
 	r = raw_recv(fd, &m, &hdr);
 	ok(r == 1 && hdr.type == KVAP_MSG_STATS_REPLY && m.body.stats_reply.mem_total > 0,

@@ -38,10 +38,12 @@ static struct kvap_rlimit rlimits[] = {
 static char *ro[] = { "ro" };
 static char *proc_opts[] = { "nosuid", "noexec", "nodev" };
 static char *dev_opts[] = { "nosuid", "strictatime", "mode=755", "size=65536k" };
+static char *bind_opts[] = { "rbind", "ro", "rprivate" };
 static struct kvap_mount mounts[] = {
-	{ "proc", "/proc", "proc", proc_opts, 3 },
-	{ "tmpfs", "/dev", "tmpfs", dev_opts, 4 },
-	{ NULL, "/sys/fs/cgroup", "cgroup2", NULL, 0 },
+	{ "proc", "/proc", "proc", proc_opts, 3, NULL },
+	{ "tmpfs", "/dev", "tmpfs", dev_opts, 4, NULL },
+	{ NULL, "/sys/fs/cgroup", "cgroup2", NULL, 0, NULL },
+	{ "volumes/data", "/data", "bind", bind_opts, 3, "kvrun-fs" },
 };
 static const uint8_t token[KVAP_TOKEN_SIZE] = { 0x00, 0xff, 0x10, 0x20, 0x00, 0x00, 0x7f, 0x80,
 						0x01, 0x02, 0x03, 0xfe, 0x00, 0xaa, 0x55, 0x00 };
@@ -64,6 +66,11 @@ static struct kvap_process proc_tty = {
 		  .effective = 0xa80425fbull,
 		  .permitted = 0xa80425fbull },
 	.no_new_privileges = true,
+	.umask = 022,
+	.umask_set = true,
+	.oom_score_adj = -500,
+	.oom_score_adj_set = true,
+	.caps_set = true,
 };
 static struct kvap_process proc_edge;
 
@@ -112,11 +119,37 @@ static struct kvap_resize resize[3] = { { NULL, { 50, 132 } },
 static struct kvap_ps ps[3] = { { procs, 3, false },
 				{ many_procs, KVAP_MAX_PROCS, true },
 				{ NULL, 0, false } };
+static struct kvap_stat_kv mem_stat[] = { { "anon", 4096000 }, { "file", 0 }, { "", 1 } };
+static struct kvap_io_stat io_stat[] = { { 254, 0, 1 << 20, 4096, 30, 1, 0, 0 } };
 static struct kvap_stats stats[3] = {
-	{ 512ull << 20, 400ull << 20, 450ull << 20, 1500000000, 300000000, 9000000000, 10000000000,
-	  12 },
-	{ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
-	  UINT32_MAX },
+	{ 512ull << 20,
+	  400ull << 20,
+	  450ull << 20,
+	  1500000000,
+	  300000000,
+	  9000000000,
+	  10000000000,
+	  12,
+	  { .cpu_usage_ns = 81000000,
+	    .cpu_user_ns = 60000000,
+	    .cpu_system_ns = 21000000,
+	    .mem_usage = 8 << 20,
+	    .mem_limit = UINT64_MAX,
+	    .mem_stat = mem_stat,
+	    .n_mem_stat = 3,
+	    .pids_current = 3,
+	    .pids_limit = 100,
+	    .io = io_stat,
+	    .n_io = 1 } },
+	{ UINT64_MAX,
+	  UINT64_MAX,
+	  UINT64_MAX,
+	  UINT64_MAX,
+	  UINT64_MAX,
+	  UINT64_MAX,
+	  UINT64_MAX,
+	  UINT32_MAX,
+	  { 0 } },
 	{ 0 },
 };
 static struct kvap_net_config net[3] = {
@@ -140,6 +173,155 @@ static void fill(char *s, size_t n, char c)
 {
 	memset(s, c, n);
 	s[n] = 0;
+}
+
+/* KVAP 1.1 */
+static char s_key[KVAP_MAX_KEY + 1], s_value[KVAP_MAX_VALUE + 1], s_cpuset[KVAP_MAX_CPUSET + 1],
+    s_prop[KVAP_MAX_PROPAGATION + 1], s_sys[KVAP_MAX_SYSCALL_NAME + 1],
+    s_arch[KVAP_MAX_SECCOMP_ARCH_NAME + 1], s_flag[KVAP_MAX_SECCOMP_FLAG + 1],
+    s_stat[KVAP_MAX_STAT_NAME + 1];
+static struct kvap_namespace many_ns[KVAP_MAX_NAMESPACES];
+static struct kvap_device many_devices[KVAP_MAX_DEVICES];
+static char *many_paths[KVAP_MAX_PATHS];
+static struct kvap_keyval many_sysctls[KVAP_MAX_SYSCTLS], many_unified[KVAP_MAX_UNIFIED];
+static struct kvap_weight_device many_wdev[KVAP_MAX_BLKIO_DEVICES];
+static struct kvap_throttle_device many_tdev[KVAP_MAX_BLKIO_DEVICES];
+static struct kvap_seccomp_rule many_rules[KVAP_MAX_SECCOMP_RULES];
+static char *many_names[KVAP_MAX_SECCOMP_NAMES], *one_name[] = { "x" };
+static struct kvap_seccomp_arg many_args[KVAP_MAX_SECCOMP_ARGS];
+static char *many_arches[KVAP_MAX_SECCOMP_ARCHES], *many_flags[KVAP_MAX_SECCOMP_FLAGS];
+static struct kvap_stat_kv many_stats[KVAP_MAX_MEM_STATS];
+static struct kvap_io_stat many_io[KVAP_MAX_IO_STATS];
+
+static struct kvap_namespace nss[] = {
+	{ KVAP_NS_PID, NULL },	 { KVAP_NS_IPC, NULL },	       { KVAP_NS_UTS, NULL },
+	{ KVAP_NS_MOUNT, NULL }, { KVAP_NS_NET, "pod-infra" },
+};
+static struct kvap_device devices[] = {
+	{ "/dev/fuse", 'c', 10, 229, 0666, 0, 0 },
+	{ "/dev/loop0", 'b', 7, 0, 0660, 0, 6 },
+};
+static char *masked[] = { "/proc/kcore", "/proc/keys", "/sys/firmware" };
+static char *readonly[] = { "/proc/bus", "/proc/sys", "/proc/sysrq-trigger" };
+static struct kvap_keyval sysctls[] = { { "net.ipv4.ip_forward", "1" },
+					{ "kernel.shmmax", "68719476736" } };
+static struct kvap_keyval unified[] = { { "memory.high", "100M" } };
+static struct kvap_weight_device wdev[] = { { 8, 0, 500 } };
+static struct kvap_throttle_device tdev[] = { { 8, 0, 1048576 }, { 254, 16, 0 } };
+static char *arches[] = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32" };
+static char *scmp_flags[] = { "SECCOMP_FILTER_FLAG_SPEC_ALLOW" };
+static char *names_allow[] = { "read", "write", "exit_group", "no_such_syscall_kvrun" };
+static char *names_errno[] = { "mkdir", "mkdirat" };
+static char *names_personality[] = { "personality" };
+static struct kvap_seccomp_arg pers_args[] = { { 0, 0xffffffff, 0, KVAP_SCMP_CMP_EQ },
+					       { 1, 0xff, 0x08, KVAP_SCMP_CMP_MASKED_EQ } };
+static struct kvap_seccomp_rule rules[] = {
+	{ names_allow, 4, KVAP_SCMP_ALLOW, 0, false, NULL, 0 },
+	{ names_errno, 2, KVAP_SCMP_ERRNO, 0, true, NULL, 0 },
+	{ names_personality, 1, KVAP_SCMP_ALLOW, 0, false, pers_args, 2 },
+};
+static struct kvap_container_ref cref[3] = { { "ctr-1" }, { s_id }, { NULL } };
+static struct kvap_update update[3];
+
+static void init_v11(void)
+{
+	fill(s_key, KVAP_MAX_KEY, 'k');
+	fill(s_value, KVAP_MAX_VALUE, 'v');
+	fill(s_cpuset, KVAP_MAX_CPUSET, '1');
+	fill(s_prop, KVAP_MAX_PROPAGATION, 'p');
+	fill(s_sys, KVAP_MAX_SYSCALL_NAME, 's');
+	fill(s_arch, KVAP_MAX_SECCOMP_ARCH_NAME, 'a');
+	fill(s_flag, KVAP_MAX_SECCOMP_FLAG, 'f');
+	fill(s_stat, KVAP_MAX_STAT_NAME, 'n');
+	for (size_t i = 0; i < KVAP_MAX_NAMESPACES; i++)
+		many_ns[i] = (struct kvap_namespace){ UINT32_MAX, i ? "" : s_id };
+	for (size_t i = 0; i < KVAP_MAX_DEVICES; i++)
+		many_devices[i] =
+		    (struct kvap_device){ i ? "/d" : s_path, 0xff,	 UINT32_MAX, UINT32_MAX,
+					  UINT32_MAX,	     UINT32_MAX, UINT32_MAX };
+	for (size_t i = 0; i < KVAP_MAX_PATHS; i++)
+		many_paths[i] = i ? "/p" : s_path;
+	for (size_t i = 0; i < KVAP_MAX_SYSCTLS; i++)
+		many_sysctls[i] = (struct kvap_keyval){ i ? "k" : s_key, i ? "" : s_value };
+	for (size_t i = 0; i < KVAP_MAX_UNIFIED; i++)
+		many_unified[i] = (struct kvap_keyval){ i ? "" : s_key, i ? "v" : s_value };
+	for (size_t i = 0; i < KVAP_MAX_BLKIO_DEVICES; i++) {
+		many_wdev[i] = (struct kvap_weight_device){ UINT32_MAX, UINT32_MAX, UINT16_MAX };
+		many_tdev[i] = (struct kvap_throttle_device){ UINT32_MAX, 0, UINT64_MAX };
+	}
+	for (size_t i = 0; i < KVAP_MAX_SECCOMP_NAMES; i++)
+		many_names[i] = i ? "" : s_sys;
+	for (size_t i = 0; i < KVAP_MAX_SECCOMP_ARGS; i++)
+		many_args[i] =
+		    (struct kvap_seccomp_arg){ (uint32_t)i, UINT64_MAX, UINT64_MAX, UINT32_MAX };
+	for (size_t i = 0; i < KVAP_MAX_SECCOMP_RULES; i++)
+		many_rules[i] = (struct kvap_seccomp_rule){ one_name, 1,    UINT32_MAX, UINT32_MAX,
+							    true,     NULL, 0 };
+	many_rules[0] = (struct kvap_seccomp_rule){
+		many_names, KVAP_MAX_SECCOMP_NAMES, KVAP_SCMP_ERRNO, 0, false,
+		many_args,  KVAP_MAX_SECCOMP_ARGS
+	};
+	for (size_t i = 0; i < KVAP_MAX_SECCOMP_ARCHES; i++)
+		many_arches[i] = s_arch;
+	for (size_t i = 0; i < KVAP_MAX_SECCOMP_FLAGS; i++)
+		many_flags[i] = s_flag;
+	for (size_t i = 0; i < KVAP_MAX_MEM_STATS; i++)
+		many_stats[i] = (struct kvap_stat_kv){ s_stat, UINT64_MAX };
+	for (size_t i = 0; i < KVAP_MAX_IO_STATS; i++)
+		many_io[i] =
+		    (struct kvap_io_stat){ UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX,
+					   UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+	stats[1].cgroup = (struct kvap_cgroup_stats){
+		UINT64_MAX, UINT64_MAX, UINT64_MAX,	   UINT64_MAX,	       UINT64_MAX,
+		UINT64_MAX, UINT64_MAX, UINT64_MAX,	   UINT64_MAX,	       UINT64_MAX,
+		UINT64_MAX, UINT64_MAX, many_stats,	   KVAP_MAX_MEM_STATS, UINT64_MAX,
+		UINT64_MAX, many_io,	KVAP_MAX_IO_STATS, UINT64_MAX,	       UINT64_MAX,
+	};
+}
+
+static const struct kvap_resources resources_typical = {
+	.memory_limit = 256ll << 20,
+	.memory_swap = 512ll << 20,
+	.cpu_shares = 512,
+	.cpu_quota = 50000,
+	.cpu_period = 100000,
+	.cpuset_cpus = "0-1",
+	.pids_limit = 100,
+	.blkio_weight = 300,
+	.blkio_weight_device = wdev,
+	.n_blkio_weight_device = 1,
+	.throttle_read_bps = tdev,
+	.n_throttle_read_bps = 2,
+	.unified = unified,
+	.n_unified = 1,
+};
+
+static struct kvap_resources resources_edge(void)
+{
+	return (struct kvap_resources){
+		.memory_limit = INT64_MIN,
+		.memory_swap = INT64_MAX,
+		.memory_reservation = -1,
+		.cpu_shares = UINT64_MAX,
+		.cpu_quota = -1,
+		.cpu_period = UINT64_MAX,
+		.cpuset_cpus = s_cpuset,
+		.cpuset_mems = "",
+		.pids_limit = INT64_MIN,
+		.blkio_weight = UINT16_MAX,
+		.blkio_weight_device = many_wdev,
+		.n_blkio_weight_device = KVAP_MAX_BLKIO_DEVICES,
+		.throttle_read_bps = many_tdev,
+		.n_throttle_read_bps = KVAP_MAX_BLKIO_DEVICES,
+		.throttle_write_bps = many_tdev,
+		.n_throttle_write_bps = KVAP_MAX_BLKIO_DEVICES,
+		.throttle_read_iops = many_tdev,
+		.n_throttle_read_iops = KVAP_MAX_BLKIO_DEVICES,
+		.throttle_write_iops = many_tdev,
+		.n_throttle_write_iops = KVAP_MAX_BLKIO_DEVICES,
+		.unified = many_unified,
+		.n_unified = KVAP_MAX_UNIFIED,
+	};
 }
 
 static void init_edge_lists(void)
@@ -188,6 +370,7 @@ void kvap_samples_init(void)
 	fill(s_arg, KVAP_MAX_ARG, 'a');
 	fill(s_opt, KVAP_MAX_MOUNT_OPTION, 'o');
 	init_edge_lists();
+	init_v11();
 
 	proc_edge = (struct kvap_process){
 		.args = binary_strs,
@@ -204,6 +387,9 @@ void kvap_samples_init(void)
 		.rlimits = many_rlimits,
 		.n_rlimits = KVAP_MAX_RLIMITS,
 		.caps = { UINT64_MAX, 1, 1ull << 63, UINT64_MAX, 0 },
+		.umask = UINT32_MAX,
+		.oom_score_adj = INT32_MIN,
+		.oom_score_adj_set = true,
 	};
 	create[0] = (struct kvap_create){
 		.container_id = "ctr-1",
@@ -213,11 +399,34 @@ void kvap_samples_init(void)
 		.n_rootfs_options = 1,
 		.readonly_rootfs = true,
 		.mounts = mounts,
-		.n_mounts = 3,
+		.n_mounts = 4,
 		.hostname = "box",
 		.process = proc_tty,
 		.streams = KVAP_STREAM_BIT(KVAP_STREAM_TTY),
 		.poweroff_on_exit = true,
+		.rootfs_path = "bundle/rootfs",
+		.domainname = "example.org",
+		.namespaces = nss,
+		.n_namespaces = 5,
+		.devices = devices,
+		.n_devices = 2,
+		.masked_paths = masked,
+		.n_masked_paths = 3,
+		.readonly_paths = readonly,
+		.n_readonly_paths = 3,
+		.sysctls = sysctls,
+		.n_sysctls = 2,
+		.resources = resources_typical,
+		.seccomp = { .default_action = KVAP_SCMP_ERRNO,
+			     .default_errno = 38,
+			     .default_errno_set = true,
+			     .architectures = arches,
+			     .n_architectures = 3,
+			     .flags = scmp_flags,
+			     .n_flags = 1,
+			     .syscalls = rules,
+			     .n_syscalls = 3 },
+		.rootfs_propagation = "rslave",
 	};
 	memcpy(create[0].stream_token, token, sizeof(token));
 	create[1] = (struct kvap_create){
@@ -231,6 +440,29 @@ void kvap_samples_init(void)
 		.hostname = s_host,
 		.process = proc_edge,
 		.streams = UINT32_MAX,
+		.rootfs_path = "",
+		.domainname = s_host,
+		.namespaces = many_ns,
+		.n_namespaces = KVAP_MAX_NAMESPACES,
+		.devices = many_devices,
+		.n_devices = KVAP_MAX_DEVICES,
+		.masked_paths = many_paths,
+		.n_masked_paths = KVAP_MAX_PATHS,
+		.readonly_paths = many_paths,
+		.n_readonly_paths = KVAP_MAX_PATHS,
+		.sysctls = many_sysctls,
+		.n_sysctls = KVAP_MAX_SYSCTLS,
+		.resources = resources_edge(),
+		.seccomp = { .default_action = UINT32_MAX,
+			     .default_errno = UINT32_MAX,
+			     .architectures = many_arches,
+			     .n_architectures = KVAP_MAX_SECCOMP_ARCHES,
+			     .flags = many_flags,
+			     .n_flags = KVAP_MAX_SECCOMP_FLAGS,
+			     .syscalls = many_rules,
+			     .n_syscalls = KVAP_MAX_SECCOMP_RULES },
+		.no_pivot = true,
+		.rootfs_propagation = s_prop,
 	};
 	memset(create[1].stream_token, 0xff, KVAP_TOKEN_SIZE);
 	create[2] = (struct kvap_create){ .container_id = "" };
@@ -247,6 +479,9 @@ void kvap_samples_init(void)
 	exec_[2] = (struct kvap_exec){ .container_id = "", .exec_id = "" };
 	memcpy(stream_hello[0].token, token, sizeof(token));
 	memset(stream_hello[1].token, 0xff, KVAP_TOKEN_SIZE);
+	update[0] = (struct kvap_update){ "ctr-1", resources_typical };
+	update[1] = (struct kvap_update){ s_id, resources_edge() };
+	update[2] = (struct kvap_update){ "", { 0 } };
 }
 
 const void *kvap_sample(uint16_t type, int variant)
@@ -289,6 +524,13 @@ const void *kvap_sample(uint16_t type, int variant)
 		return &stream_hello[v];
 	case KVAP_MSG_ERROR:
 		return &error[v];
+	case KVAP_MSG_PS:
+	case KVAP_MSG_STATS:
+	case KVAP_MSG_FREEZE:
+	case KVAP_MSG_THAW:
+		return &cref[v];
+	case KVAP_MSG_UPDATE:
+		return &update[v];
 	default:
 		return &empty;
 	}

@@ -6,9 +6,12 @@
 # other check shares, driven with kvrun-agent-run (exec: stdio, exit
 # statuses, signals, big output, sequential and concurrent execs, a host that
 # does not read or hangs up mid-frame) and with vsock-host / vsock-cat (raw
-# vsock streams both ways, a slow reader, a refused port). The image is the
-# default guest image (rootfs/mkguest) plus vsock-cat. Prints TAP. Needs a
-# hardware-virtualization /dev/kvm (tests/testhost/with-kvm).
+# vsock streams both ways, a slow reader, a refused port); then a second VM
+# for a KVAP 1.1 container driven by agent-oci-probe (pivot_root, namespaces,
+# cgroup v2 limits, STATS, UPDATE, FREEZE/THAW, seccomp, EXEC, PS: what needs
+# the guest's own kernel). The image is the default guest image
+# (rootfs/mkguest) plus vsock-cat and a busybox container root at /ctr.
+# Prints TAP. Needs a hardware-virtualization /dev/kvm (tests/testhost/with-kvm).
 set -uo pipefail
 
 usage() {
@@ -22,8 +25,10 @@ kdir=$3
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 run=$build/runtime/kvrun-agent-run
 vhost=$build/tests/vsock-host
+probe=$build/tests/agent-oci-probe
 cmdline="console=ttyS0 quiet panic=-1"
-total=24
+probe_checks=10 # agent-oci-probe's PROBE_CHECKS
+total=$((24 + probe_checks + 1))
 echo "1..$total"
 
 n=0
@@ -48,8 +53,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo marker >"$tmp/marker"
+busybox=${BUSYBOX:-/bin/busybox}
 image=$("$src/rootfs/mkguest" --kernel-dir "$kdir" --agent "$build/rootfs/kvrun-agent" \
-	--file "$build/tests/vsock-cat=bin/vsock-cat" 2>"$tmp/mkguest.err") ||
+	--file "$build/tests/vsock-cat=bin/vsock-cat" --file "$busybox=ctr/bin/busybox" \
+	--file "$busybox=ctr/bin/sh" --file "$tmp/marker=ctr/marker" 2>"$tmp/mkguest.err") ||
 	bail "building the guest image: $(cat "$tmp/mkguest.err")"
 echo "# image $image ($(stat -c %s "$image") bytes)"
 vm=("$kvrun" vm --kernel "$kdir/vmlinuz" --initrd "$image" --cmdline "$cmdline")
@@ -262,6 +270,29 @@ if grep -q "unable to open an initial console" "$tmp/serial.log"; then
 else
 	ok "the kernel opened /dev/console for /init"
 fi
-left=$(ls -A "$tmp" | grep -v -x -e o -e e -e he -e g -e h -e sum -e big -e in -e late -e data -e big8 -e t -e t2 -e noagent-init -e serial.log -e mkguest.err -e 'par[0-9]' -e 'pare[0-9]')
+# --- a container (KVAP 1.1) in a VM of its own ------------------------------
+csock=$tmp/c.sock
+"${vm[@]}" --serial "file:$tmp/cserial.log" --vsock "cid=8,socket=$csock" &
+vmpid=$!
+timeout -k 10 300 "$probe" "$csock" >"$tmp/probe.out" 2>"$tmp/probe.err"
+got=0
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "container: ${line#ok - }"; got=$((got + 1)) ;;
+	"not ok - "*) nok "container: ${line#not ok - }" "$tmp/probe.err" "$tmp/cserial.log"; got=$((got + 1)) ;;
+	*) echo "$line" ;;
+	esac
+done <"$tmp/probe.out"
+while [ "$got" -lt "$probe_checks" ]; do
+	nok "container: the probe stopped early" "$tmp/probe.err" "$tmp/cserial.log"
+	got=$((got + 1))
+done
+timeout -k 10 60 tail --pid="$vmpid" -f /dev/null
+wait "$vmpid"
+vst=$?
+vmpid=
+if [ "$vst" = 0 ] && [ ! -e "$csock" ]; then ok "the container's VM powered off after SHUTDOWN (kvrun vm exits 0)"; else nok "container VM: kvrun vm $vst" "$tmp/cserial.log"; fi
+
+left=$(ls -A "$tmp" | grep -v -x -e o -e e -e he -e g -e h -e sum -e big -e in -e late -e data -e big8 -e t -e t2 -e noagent-init -e serial.log -e mkguest.err -e 'par[0-9]' -e 'pare[0-9]' -e marker -e cserial.log -e probe.out -e probe.err)
 if [ -z "$left" ]; then ok "nothing left behind"; else nok "left behind: $left"; fi
 [ "$n" = "$total" ] || echo "# ran $n of $total"

@@ -133,6 +133,24 @@ static void field_rules(void)
 	field(&b, 2, "\x01\0\0\0", 4);
 	field(&b, 3, "0123456789abcde", 15);
 	ok(decb(KVAP_MSG_STREAM_HELLO, &b) == -EBADMSG, "15-byte token");
+
+	/* KVAP 1.1: signed numbers have their exact width too. */
+	static struct b r;
+	r.n = 0;
+	field(&r, 9, "\xff\xff\xff\xff", 4);
+	b.n = 0;
+	field(&b, 1, "c", 1);
+	field_b(&b, 2, &r);
+	ok(decb(KVAP_MSG_UPDATE, &b) == -EBADMSG, "4 bytes for an s64 (pids_limit)");
+	r.n = 0;
+	field(&r, 9, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+	b.n = 0;
+	field(&b, 1, "c", 1);
+	field_b(&b, 0x8002, &r);
+	ok(decb(KVAP_MSG_UPDATE, &b) == 0, "UPDATE with pids_limit -1, sent as critical");
+	b.n = 0;
+	ok(decb(KVAP_MSG_UPDATE, &b) == -EBADMSG, "UPDATE without its container id");
+	ok(decb(KVAP_MSG_FREEZE, &b) == 0, "FREEZE with no fields decodes (the agent refuses it)");
 }
 
 /* A CREATE whose process spec is `proc`. */

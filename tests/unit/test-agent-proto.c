@@ -165,8 +165,91 @@ static void semantics(void)
 	free(buf);
 	ok(kvap_reply_type(KVAP_MSG_CREATE) == KVAP_MSG_CREATE_REPLY &&
 	       !strcmp(kvap_type_name(KVAP_MSG_STREAM_HELLO_REPLY), "STREAM_HELLO_REPLY") &&
-	       !kvap_type_known(0) && !kvap_type_known(0x800e),
+	       !kvap_type_known(0) && !kvap_type_known(0x8011),
 	   "type names and reply numbering");
+}
+
+/* Find field `tag` (critical bit included) at the top level of payload p. */
+static const uint8_t *find_tag(const uint8_t *p, size_t n, uint16_t tag, uint32_t *len)
+{
+	while (n >= 6) {
+		uint16_t t = (uint16_t)(p[0] | p[1] << 8);
+		uint32_t l = (uint32_t)p[2] | (uint32_t)p[3] << 8 | (uint32_t)p[4] << 16 |
+			     (uint32_t)p[5] << 24;
+		if (l > n - 6)
+			return NULL;
+		if (t == tag) {
+			*len = l;
+			return p + 6;
+		}
+		p += 6 + l;
+		n -= 6 + l;
+	}
+	return NULL;
+}
+
+/* KVAP 1.1: what an older peer sees, signed numbers, the new messages. */
+static void version_1_1(void)
+{
+	char *argv[] = { "true" };
+	struct kvap_seccomp_rule rule = { .action = KVAP_SCMP_ALLOW };
+	struct kvap_create c = { .container_id = "c",
+				 .rootfs_type = KVAP_ROOTFS_INITRAMFS,
+				 .process = { .args = argv, .n_args = 1 } };
+	uint8_t *buf;
+	size_t len;
+	uint32_t flen;
+
+	ok(KVAP_VERSION_MAJOR == 1 && KVAP_VERSION_MINOR == 1, "this is KVAP 1.1");
+	ok(kvap_encode_create(1, &c, &buf, &len, NULL) == 0 &&
+	       !find_tag(buf + KVAP_HDR_SIZE, len - KVAP_HDR_SIZE, (0x8000 | 19), &flen) &&
+	       !find_tag(buf + KVAP_HDR_SIZE, len - KVAP_HDR_SIZE, (0x8000 | 20), &flen),
+	   "a CREATE using no 1.1 restriction carries no critical field (a 1.0 agent accepts it)");
+	free(buf);
+	c.seccomp = (struct kvap_seccomp){ .default_action = KVAP_SCMP_ALLOW,
+					   .syscalls = &rule,
+					   .n_syscalls = 1 };
+	c.process.caps_set = true;
+	c.resources.pids_limit = -1;
+	ok(kvap_encode_create(1, &c, &buf, &len, NULL) == 0 &&
+	       find_tag(buf + KVAP_HDR_SIZE, len - KVAP_HDR_SIZE, (0x8000 | 20), &flen) &&
+	       find_tag(buf + KVAP_HDR_SIZE, len - KVAP_HDR_SIZE, (0x8000 | 19), &flen),
+	   "seccomp and resources go out as critical fields (tags 0x8014, 0x8013)");
+	const uint8_t *res =
+	    find_tag(buf + KVAP_HDR_SIZE, len - KVAP_HDR_SIZE, (0x8000 | 19), &flen);
+	uint32_t plen;
+	const uint8_t *pl = res ? find_tag(res, flen, 9, &plen) : NULL;
+	ok(pl && plen == 8 && !memcmp(pl, "\xff\xff\xff\xff\xff\xff\xff\xff", 8),
+	   "pids_limit -1 is 8 bytes of two's complement");
+	struct kvap_msg m;
+	ok(kvap_frame_decode(buf, len, &m, &len, NULL) == 0 &&
+	       m.body.create.resources.pids_limit == -1 && m.body.create.process.caps_set &&
+	       m.body.create.seccomp.n_syscalls == 1,
+	   "decodes back: -1, caps_set, the rule");
+	kvap_msg_clear(&m);
+	free(buf);
+
+	/* A 1.1 field sent without the critical bit is still understood. */
+	uint8_t p[] = { 1, 0, 1, 0, 0, 0, 'c', 0x09, 0x00, 4, 0, 0, 0, 0x38, 0xff, 0xff, 0xff };
+	struct kvap_update u;
+	ok(kvap_decode_update(p, sizeof(p), &u, NULL) == 0 && !strcmp(u.container_id, "c"),
+	   "UPDATE: an unknown plain field is skipped");
+	kvap_free_update(&u);
+	/* container_id "c"; resources { pids_limit (9): 8 bytes, INT64_MIN } */
+	uint8_t q[] = { 1, 0, 1, 0, 0, 0, 'c', 2, 0, 14, 0, 0, 0,   9,
+			0, 8, 0, 0, 0, 0, 0,   0, 0, 0,	 0, 0, 0x80 };
+	int r = kvap_decode_update(q, sizeof(q), &u, NULL);
+	ok(r == 0 && u.resources.pids_limit == INT64_MIN, "UPDATE: pids_limit INT64_MIN (%d)", r);
+	kvap_free_update(&u);
+	struct kvap_seccomp_arg bad = { .index = 6, .op = KVAP_SCMP_CMP_EQ };
+	rule.args = &bad;
+	rule.n_args = 1;
+	ok(kvap_encode_create(1, &c, &buf, &len, NULL) == -EINVAL,
+	   "a seccomp argument index above 5: -EINVAL");
+	struct kvap_container_ref ref = { NULL };
+	ok(kvap_encode_ps(1, &ref, &buf, &len, NULL) == 0 && len == KVAP_HDR_SIZE,
+	   "PS without a container id is the 1.0 PS (empty payload)");
+	free(buf);
 }
 
 int main(void)
@@ -178,6 +261,7 @@ int main(void)
 	buffer_sizes();
 	encoder_limits();
 	semantics();
+	version_1_1();
 	tap_plan(tap_n_);
 	return tap_done();
 }

@@ -1,4 +1,5 @@
-/* Unit tests for common/util.c: strict number and size parsing, full I/O. */
+/* Unit tests for common/util.c: strict number and size parsing, full I/O,
+ * escaping untrusted text. */
 #include "tap.h"
 #include "util.h"
 
@@ -25,7 +26,7 @@ int main(void)
 	int p[2];
 	char buf[8];
 
-	tap_plan(20);
+	tap_plan(27);
 	ok(parse_u64("0", 10, &v) == 0 && v == 0, "parse_u64 zero");
 	ok(parse_u64("18446744073709551615", UINT64_MAX, &v) == 0 && v == UINT64_MAX,
 	   "parse_u64 max");
@@ -52,5 +53,20 @@ int main(void)
 	close(p[1]);
 	ok(read_full(p[0], buf, 1) == -EIO, "read_full reports EOF as -EIO");
 	close(p[0]);
+
+	char e[64], e2[64];
+	ok(!strcmp(kv_escape(e, sizeof(e), "plain text, 100%", 60), "plain text, 100%"),
+	   "kv_escape keeps printable ASCII (%s)", e);
+	ok(!strcmp(kv_escape(e, sizeof(e), "a\x1b[2J\nb\x7f\xc3\xa9", 60),
+		   "a\\x1b[2J\\x0ab\\x7f\\xc3\\xa9"),
+	   "kv_escape: ESC, newline, DEL and non-ASCII bytes become \\xHH (%s)", e);
+	ok(!strcmp(kv_escape(e2, sizeof(e2), e, 60), e),
+	   "kv_escape: escaping twice changes nothing");
+	ok(!strcmp(kv_escape(e, sizeof(e), "0123456789", 8), "01234..."),
+	   "kv_escape cuts at the limit with ... (%s)", e);
+	ok(!strcmp(kv_escape(e, sizeof(e), "ab\ncd", 7), "ab..."),
+	   "kv_escape never splits an escape (%s)", e);
+	ok(!strcmp(kv_escape(e, 4, "0123456789", 60), "..."), "kv_escape respects cap (%s)", e);
+	ok(!strcmp(kv_escape(e, sizeof(e), NULL, 60), ""), "kv_escape(NULL) is empty");
 	return tap_done();
 }

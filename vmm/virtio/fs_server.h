@@ -12,7 +12,10 @@
  * Threading: fs_server_handle() may be called from several threads at once
  * (the device's workers) and may block on host I/O; it never runs on a vCPU
  * thread. fs_server_reset() and fs_server_destroy() are called with no
- * handle() in flight.
+ * handle() in flight. The first fs_server_handle() on a thread gives that
+ * thread a private fs_struct (unshare(CLONE_FS)), so that its umask can be
+ * the guest caller's while it creates a file; the thread's cwd and root are
+ * left alone.
  *
  * The guest is hostile: every length, nodeid, handle and name it sends is
  * checked, and nothing it sends can reach a host file outside cfg->path. */
@@ -38,6 +41,14 @@ struct fs_server_config {
 	uint32_t max_write;   /* largest WRITE/READ payload, offered in INIT; 0: a default */
 	uint32_t max_inodes;  /* nodes the guest may hold at once; 0: a default */
 	uint32_t max_handles; /* open files and directories at once; 0: a default */
+	/* Serve file systems mounted inside the share too. Off (the default),
+	 * a name that is a mount point fails with EXDEV: only the share's own
+	 * mount is reachable. */
+	bool cross_mounts;
+	/* SETLKW requests that may wait for a lock at once (one more gets
+	 * EDEADLK); keep it below the number of threads that call
+	 * fs_server_handle(), or the unlock may find no thread. 0: 4. */
+	uint32_t max_lock_waiters;
 };
 
 struct fs_server;
@@ -61,6 +72,14 @@ int fs_server_handle(struct fs_server *s, const struct iovec *req, unsigned nreq
 /* The guest reset the device: forget every node and handle but the root, and
  * expect INIT again. */
 void fs_server_reset(struct fs_server *s);
+
+/* Make requests that wait on the guest's behalf (SETLKW on a lock someone
+ * holds) return EINTR within a few milliseconds. Callable from any thread at
+ * any time, also while fs_server_handle() runs; the device calls it before it
+ * waits for the requests in flight at reset and destroy, since a lock wait
+ * may otherwise last until the guest unlocks. Waits that start afterwards are
+ * not affected. */
+void fs_server_cancel(struct fs_server *s);
 
 void fs_server_destroy(struct fs_server *s);
 
