@@ -14,6 +14,7 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	libcap-ng-dev liburing-dev \
 	qemu-system-x86 busybox-static cpio kmod file clang-format ca-certificates \
 	acpica-tools lz4 xz-utils zstd
+DEB_PACKAGES += iproute2 procps # the netsetup and networking tests set namespaces up with ip/tc
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 # The client harness (tests/clients/) in the test host: the engines, the control runtime,
 # CNI plugins, the firewall tools they call, tc and ps. Installing them starts no service
@@ -95,8 +96,9 @@ bench: deps build guest
 	done; exit $$rc
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
-# Each target fuzzes for FUZZ_TIME seconds: the KVAP decoders, the host client, the FUSE server.
-FUZZ_TARGETS := agent-proto agent-client fs-server
+# Each target fuzzes for FUZZ_TIME seconds: the KVAP decoders, the host client, the FUSE server,
+# virtio-net's chain and header parsing.
+FUZZ_TARGETS := agent-proto agent-client fs-server virtio-net
 fuzz: deps $(FUZZ)/build.ninja
 	$(MESON) compile -C $(FUZZ) $(addprefix fuzz-,$(FUZZ_TARGETS))
 	@# FS_TEST_DIR: the FUSE server's target works on a scratch share under $(FUZZ).
