@@ -14,7 +14,13 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	libcap-ng-dev liburing-dev \
 	qemu-system-x86 busybox-static cpio kmod file clang-format ca-certificates \
 	acpica-tools lz4 xz-utils zstd jq
+DEB_PACKAGES += iproute2 procps # the netsetup and networking tests set namespaces up with ip/tc
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
+# The client harness (tests/clients/) in the test host: the engines, the control runtime,
+# CNI plugins, the firewall tools they call, tc and ps. Installing them starts no service
+# where policy-rc.d forbids it (it does on the project's machines; see docs/testing.md).
+DEB_PACKAGES += podman containerd docker.io runc containernetworking-plugins \
+	iptables nftables iproute2 procps
 
 .PHONY: all build deps guest check unit demo format format-check clean help fuzz bench install
 
@@ -103,8 +109,8 @@ bench: deps build guest
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
 # Each target fuzzes for FUZZ_TIME seconds: the KVAP decoders, the host client, the FUSE server,
-# the OCI documents.
-FUZZ_TARGETS := agent-proto agent-client fs-server oci-config
+# virtio-net's chain and header parsing, the OCI documents.
+FUZZ_TARGETS := agent-proto agent-client fs-server virtio-net oci-config
 fuzz: deps $(FUZZ)/build.ninja
 	$(MESON) compile -C $(FUZZ) $(addprefix fuzz-,$(FUZZ_TARGETS))
 	@# FS_TEST_DIR: the FUSE server's target works on a scratch share under $(FUZZ).

@@ -93,3 +93,16 @@ int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_
 		*st = reply.stats_reply;
 	return r;
 }
+
+int agent_client_net_config(struct agent_client *c, const struct kvap_net_config *net,
+			    struct kv_err *err)
+{
+	union kvap_body reply;
+
+	if (!(agent_client_features(c) & KVAP_FEAT_NET))
+		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement NET_CONFIG");
+	int r = agent_client_call(c, KVAP_MSG_NET_CONFIG, net, &reply, err);
+	if (r == 0)
+		kvap_msg_free(KVAP_MSG_NET_CONFIG_REPLY, &reply);
+	return r;
+}

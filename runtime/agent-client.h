@@ -104,6 +104,11 @@ int agent_client_shutdown(struct agent_client *c, enum kvap_shutdown_action acti
 			  struct kv_err *err);
 int agent_client_ps(struct agent_client *c, struct kvap_ps *ps, struct kv_err *err);
 int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_err *err);
+/* NET_CONFIG: the guest's interfaces, addresses and routes (netsetup_to_kvap
+ * makes one from a network namespace); -EOPNOTSUPP when the agent lacks
+ * KVAP_FEAT_NET. */
+int agent_client_net_config(struct agent_client *c, const struct kvap_net_config *net,
+			    struct kv_err *err);
 
 /* WAIT, blocking without a timeout (a process may run for days). */
 int agent_client_wait(struct agent_client *c, const char *exec_id, struct kvap_exit *st,

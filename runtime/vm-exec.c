@@ -32,6 +32,7 @@ struct vm_exec {
 	pthread_t thread;
 	struct agent_dialer dialer;
 	char *const *argv;
+	const struct kvap_net_config *net;
 	int ready_timeout_ms;
 	int result;
 	struct kv_err err;
@@ -99,6 +100,24 @@ static int wait_ready(struct vm_exec *x)
 	}
 }
 
+/* The guest's network, before the command starts. */
+static int send_net(struct vm_exec *x)
+{
+	struct agent_client *c = NULL;
+	struct kv_err e = { 0 };
+	int r;
+
+	if (!x->net || x->net->n_ifaces == 0)
+		return 0;
+	r = agent_client_connect(&x->dialer, &c, &e);
+	if (r == 0)
+		r = agent_client_net_config(c, x->net, &e);
+	agent_client_free(c);
+	if (r < 0)
+		return kv_errf(&x->err, r, "configuring the guest's network: %s", e.msg);
+	return 0;
+}
+
 static void *exec_main(void *arg)
 {
 	struct vm_exec *x = arg;
@@ -107,6 +126,8 @@ static void *exec_main(void *arg)
 
 	opts.poweroff = true;
 	r = wait_ready(x);
+	if (r == 0)
+		r = send_net(x);
 	if (r == 0)
 		r = agent_run_command(&x->dialer, x->argv, &opts, &x->err);
 	x->result = r;
@@ -126,7 +147,7 @@ static void *exec_main(void *arg)
 }
 
 int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[], int ready_timeout_ms,
-		  struct vm_exec **out, struct kv_err *err)
+		  const struct kvap_net_config *net, struct vm_exec **out, struct kv_err *err)
 {
 	struct vm_exec *x = calloc(1, sizeof(*x));
 	int r;
@@ -135,6 +156,7 @@ int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[], i
 		return kv_errf(err, -ENOMEM, "out of memory");
 	x->vm = vm;
 	x->argv = argv;
+	x->net = net;
 	x->ready_timeout_ms = ready_timeout_ms;
 	if ((r = agent_dialer_hybrid(&x->dialer, socket_path, err)) < 0) {
 		free(x);

@@ -15,14 +15,17 @@
 #include "err.h"
 #include "vmm.h"
 
+struct kvap_net_config;
+
 struct vm_exec;
 
 /* Start the thread. socket_path is the VM's hybrid vsock socket; argv is
  * NULL-terminated and must outlive the thread; ready_timeout_ms bounds the
- * wait for the agent. Call with SIGTERM/SIGINT blocked (the thread inherits
- * the mask). */
+ * wait for the agent. net, when not NULL and not empty, is sent as
+ * NET_CONFIG before the command runs (and must outlive the thread). Call
+ * with SIGTERM/SIGINT blocked (the thread inherits the mask). */
 int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[], int ready_timeout_ms,
-		  struct vm_exec **out, struct kv_err *err);
+		  const struct kvap_net_config *net, struct vm_exec **out, struct kv_err *err);
 
 /* vmm_run() returned: the thread must not touch vm any more, and stops
  * waiting for the agent at once. Call before vmm_destroy(). */

@@ -5,14 +5,20 @@
  * stopped to the documented exit status, SIGTERM/SIGINT handling (stop
  * the VM cleanly; exit 128+N), and --exec's private socket directory. The
  * VMM library does all the work; vm-exec.c runs the --exec command. */
+#include "kvap.h"
 #include "layout.h"
+#include "netsetup.h"
+#include "tapdev.h"
 #include "util.h"
 #include "verbs.h"
 #include "vm-exec.h"
 #include "vmm.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -41,6 +47,7 @@ struct vm_opts {
 	char **exec_argv; /* --exec -- CMD...: NULL-terminated, or NULL */
 	unsigned agent_timeout_s;
 	bool serial_set;
+	const char *netns; /* --net netns=PATH */
 };
 
 void verb_vm_usage(FILE *out)
@@ -67,6 +74,19 @@ void verb_vm_usage(FILE *out)
 	    "                       (default stdio)\n"
 	    "  --rng on|off         virtio-rng fed from the host (default off)\n"
 	    "  --hugepages          back guest RAM with 2 MiB huge pages\n"
+	    "  --net tap=NAME[,mac=MAC][,mtu=N]\n"
+	    "  --net fd=N[,mac=MAC][,mtu=N]\n"
+	    "                       virtio-net on a tap (repeatable, up to %d): the tap NAME in\n"
+	    "                       this network namespace, created when missing, or an open tap\n"
+	    "                       fd N (IFF_TAP|IFF_NO_PI|IFF_VNET_HDR); the guest NIC gets MAC\n"
+	    "                       (default: a random local one) and MTU N (default: the tap's,\n"
+	    "                       when named; 68..65535)\n"
+	    "  --net netns=PATH     every veth/macvlan/ipvlan interface of the network namespace\n"
+	    "                       PATH becomes a guest NIC with its MAC and MTU: a tap in PATH,\n"
+	    "                       tc redirects both ways (docs/networking.md), removed when\n"
+	    "                       kvrun vm ends however it ends. With --exec the guest agent\n"
+	    "                       gives the guest the interfaces' names, addresses and routes\n"
+	    "                       before CMD runs\n"
 	    "  --vsock cid=N,socket=PATH\n"
 	    "                       virtio-vsock with guest CID N (3..4294967294); host programs\n"
 	    "                       reach guest port P through the Unix socket PATH (at most %d\n"
@@ -93,8 +113,8 @@ void verb_vm_usage(FILE *out)
 	    "Exit status:\n"
 	    "  0      the guest powered off (ACPI S5, e.g. `poweroff -f`)\n"
 	    "  1      VMM error: bad input (missing kernel, not a kernel, too little memory,\n"
-	    "         missing disk), set-up failure (no /dev/kvm, ...) or a fatal error while\n"
-	    "         running; one line on stderr says which\n"
+	    "         missing disk, a tap that cannot be used), set-up failure (no /dev/kvm,\n"
+	    "         ...) or a fatal error while running; one line on stderr says which\n"
 	    "  2      usage error (unknown option, bad value)\n"
 	    "  3      the guest rebooted (the VM is not restarted)\n"
 	    "  4      the guest panicked\n"
@@ -103,7 +123,7 @@ void verb_vm_usage(FILE *out)
 	    "With --exec: CMD's exit status once the guest powered off; 1 when the agent\n"
 	    "was not ready in time or the connection to it broke; 3, 4, 5 as above when the\n"
 	    "guest stopped otherwise.\n",
-	    LAYOUT_MAX_CPUS, VMM_MAX_DISKS, VSOCK_PATH_MAX, DEFAULT_AGENT_TIMEOUT);
+	    LAYOUT_MAX_CPUS, VMM_MAX_DISKS, VMM_MAX_NETS, VSOCK_PATH_MAX, DEFAULT_AGENT_TIMEOUT);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -212,6 +232,107 @@ out:
 	return r;
 }
 
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (strlen(s) != 17 || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+				      &v[4], &v[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (!isxdigit((unsigned char)s[3 * i]) || !isxdigit((unsigned char)s[3 * i + 1]))
+			return -EINVAL;
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+/* tap=NAME|fd=N|netns=PATH[,mac=MAC][,mtu=N]; s is modified in place. */
+static int parse_net(char *s, struct vmm_config *cfg, struct vm_opts *vo)
+{
+	struct vmm_net n = { .fd = -1 };
+	char *orig = strdup(s);
+	const char *netns = NULL, *fd = NULL;
+	bool mac = false, mtu = false;
+	uint64_t v;
+	int r = 0;
+
+	if (!orig)
+		return -ENOMEM;
+	for (char *save = NULL, *kv = strtok_r(s, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		if (strncmp(kv, "tap=", 4) == 0) {
+			n.tap = kv + 4;
+		} else if (strncmp(kv, "fd=", 3) == 0) {
+			fd = kv + 3;
+		} else if (strncmp(kv, "netns=", 6) == 0) {
+			netns = kv + 6;
+		} else if (strncmp(kv, "mac=", 4) == 0) {
+			if (parse_mac(kv + 4, n.mac) < 0 || (n.mac[0] & 1) ||
+			    !memcmp(n.mac, "\0\0\0\0\0\0", 6)) {
+				r = usage_error("--net: mac \"%s\" is not a unicast MAC address "
+						"(xx:xx:xx:xx:xx:xx)",
+						kv + 4);
+				goto out;
+			}
+			n.mac_set = mac = true;
+		} else if (strncmp(kv, "mtu=", 4) == 0) {
+			if (parse_u64(kv + 4, 65535, &v) < 0 || v < 68) {
+				r = usage_error("--net: mtu \"%s\" is not between 68 and 65535",
+						kv + 4);
+				goto out;
+			}
+			n.mtu = (uint32_t)v;
+			mtu = true;
+		} else {
+			r = usage_error(
+			    "--net: \"%s\" in \"%s\" is not tap=NAME, fd=N, netns=PATH, "
+			    "mac=MAC or mtu=N",
+			    kv, orig);
+			goto out;
+		}
+	}
+	if ((n.tap != NULL) + (fd != NULL) + (netns != NULL) != 1) {
+		r = usage_error("--net: \"%s\" needs exactly one of tap=NAME, fd=N or netns=PATH",
+				orig);
+		goto out;
+	}
+	if (netns) {
+		if (mac || mtu) {
+			r = usage_error("--net: \"%s\": with netns=PATH the MAC and MTU come from "
+					"the namespace's interfaces",
+					orig);
+		} else if (!*netns || vo->netns) {
+			r = usage_error("--net: \"%s\": %s", orig,
+					*netns ? "only one netns=PATH" : "netns= needs a path");
+		} else {
+			vo->netns = netns;
+		}
+		goto out;
+	}
+	if (n.tap && (!*n.tap || strlen(n.tap) >= IFNAMSIZ)) {
+		r = usage_error("--net: tap \"%s\" is empty or longer than %d bytes", n.tap,
+				IFNAMSIZ - 1);
+		goto out;
+	}
+	if (fd) {
+		if (parse_u64(fd, INT32_MAX, &v) < 0) {
+			r = usage_error("--net: fd \"%s\" is not a file descriptor number", fd);
+			goto out;
+		}
+		n.fd = (int)v;
+	}
+	if (cfg->nnets == VMM_MAX_NETS) {
+		r = usage_error("--net: at most %d NICs", VMM_MAX_NETS);
+		goto out;
+	}
+	cfg->nets[cfg->nnets++] = n;
+out:
+	free(orig);
+	return r;
+}
+
 static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_opts *vo)
 {
 	enum {
@@ -226,6 +347,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 		O_RNG,
 		O_HUGEPAGES,
 		O_VSOCK,
+		O_NET,
 		O_EXEC,
 		O_AGENT_TIMEOUT,
 		O_HELP
@@ -242,6 +364,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 		{ "rng", required_argument, NULL, O_RNG },
 		{ "hugepages", no_argument, NULL, O_HUGEPAGES },
 		{ "vsock", required_argument, NULL, O_VSOCK },
+		{ "net", required_argument, NULL, O_NET },
 		{ "exec", no_argument, NULL, O_EXEC },
 		{ "agent-timeout", required_argument, NULL, O_AGENT_TIMEOUT },
 		{ "help", no_argument, NULL, O_HELP },
@@ -315,6 +438,10 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 			if ((r = parse_vsock(optarg, cfg)) < 0)
 				return r;
 			break;
+		case O_NET:
+			if ((r = parse_net(optarg, cfg, vo)) < 0)
+				return r;
+			break;
 		case O_EXEC:
 			exec = true;
 			break;
@@ -378,6 +505,54 @@ static int check_inputs(const struct vmm_config *cfg)
 			return -EINVAL;
 		}
 	}
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		char name[IFNAMSIZ];
+		int fd = cfg->nets[i].fd, r;
+		if (cfg->nets[i].tap)
+			continue;
+		if (fcntl(fd, F_GETFD) < 0) {
+			fprintf(stderr, "kvrun vm: --net: fd %d: %s\n", fd, strerror(errno));
+			return -EBADF;
+		}
+		if ((r = tap_check_fd(fd, name)) < 0) {
+			fprintf(stderr,
+				"kvrun vm: --net: fd %d is not a tap with IFF_TAP|IFF_NO_PI|"
+				"IFF_VNET_HDR: %s\n",
+				fd, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* --net netns=PATH: hand the namespace's interfaces to the VM as extra
+ * NICs, with a guard that undoes it however this process ends. */
+static int attach_netns(const char *path, struct vmm_config *cfg, struct netsetup **out,
+			struct kvap_net_config *net, struct kv_err *err)
+{
+	struct netsetup *ns = NULL;
+	int r = netsetup_attach(path, &ns, err);
+
+	if (r < 0)
+		return r;
+	if (cfg->nnets + ns->nnics > VMM_MAX_NETS) {
+		netsetup_detach(ns);
+		return kv_errf(err, -E2BIG,
+			       "--net: %s has %u interfaces; with the other NICs that is "
+			       "more than %d",
+			       path, ns->nnics, VMM_MAX_NETS);
+	}
+	if ((r = netsetup_guard(ns, err)) < 0 || (r = netsetup_to_kvap(ns, net, err)) < 0) {
+		netsetup_detach(ns);
+		return r;
+	}
+	for (unsigned k = 0; k < ns->nnics; k++)
+		cfg->nets[cfg->nnets++] = (struct vmm_net){ .fd = ns->nics[k].tap_fd,
+							    .mac_set = true,
+							    .mtu = ns->nics[k].mtu };
+	for (unsigned k = 0; k < ns->nnics; k++)
+		memcpy(cfg->nets[cfg->nnets - ns->nnics + k].mac, ns->nics[k].mac, 6);
+	*out = ns;
 	return 0;
 }
 
@@ -491,6 +666,8 @@ int verb_vm(int argc, char **argv)
 	struct kv_err err = { 0 }, cmd_err = { 0 };
 	struct exec_sock es = { 0 };
 	struct vm_exec *x = NULL;
+	struct netsetup *ns = NULL;
+	struct kvap_net_config net = { 0 };
 	struct vmm_config cfg;
 	struct vm_opts vo;
 	struct vmm *vm = NULL;
@@ -517,13 +694,17 @@ int verb_vm(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop, &old);
 	r = install_signals();
+	if (r < 0)
+		kv_errno(&err, r, "cannot install signal handlers");
+	if (r == 0 && vo.netns && (r = attach_netns(vo.netns, &cfg, &ns, &net, &err)) < 0) {
+		struct kv_err inner = err;
+		kv_errf(&err, r, "--net netns=%.128s: %.300s", vo.netns, inner.msg);
+	}
 	if (r == 0)
 		r = vmm_create(&cfg, &vm, &err);
-	else
-		kv_errno(&err, r, "cannot install signal handlers");
 	if (r == 0 && vo.exec_argv) {
 		r = vm_exec_start(vm, cfg.vsock.uds_path, vo.exec_argv,
-				  (int)vo.agent_timeout_s * 1000, &x, &err);
+				  (int)vo.agent_timeout_s * 1000, &net, &x, &err);
 		if (r < 0) {
 			vmm_destroy(vm);
 			vm = NULL;
@@ -533,6 +714,8 @@ int verb_vm(int argc, char **argv)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		print_err("", err.msg);
 		remove_private_socket(&es);
+		netsetup_detach(ns);
+		kvap_free_net_config(&net);
 		return EXIT_VMM_ERROR;
 	}
 	if (cfg.serial.kind == VMM_CHR_PTY)
@@ -551,6 +734,8 @@ int verb_vm(int argc, char **argv)
 	vmm_destroy(vm); /* closes the host ends of every vsock stream */
 	cmd = x ? vm_exec_finish(x, &cmd_err) : 0;
 	remove_private_socket(&es);
+	netsetup_detach(ns); /* after the VMM's tap fds are closed */
+	kvap_free_net_config(&net);
 	if (r < 0) {
 		print_err("", err.msg);
 		return EXIT_VMM_ERROR;

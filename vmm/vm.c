@@ -237,7 +237,7 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 		return kv_errno(err, r, "cannot register the i8042 reset port");
 
 	/* PCI bus 0: the host bridge at 00:00.0, then one slot per device in
-	 * this order (console, rng, disks, vsock, pvpanic). Every device interrupts
+	 * this order (console, rng, disks, vsock, NICs, pvpanic). Every device interrupts
 	 * through MSI-X; pvpanic is always there so a guest panic is reported
 	 * as one (exit 4 in `kvrun vm`) rather than a reboot or a hang. */
 	r = pci_init(vm, err);
@@ -267,6 +267,11 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 		    (r = add_virtio(vm, dev, err)) < 0)
 			return r;
 	}
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		if ((r = virtio_net_create(vm, &cfg->nets[i], i, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
+			return r;
+	}
 	return pvpanic_add(vm, err);
 }
 
@@ -282,6 +287,8 @@ int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
 			       LAYOUT_MAX_CPUS);
 	if (!cfg->kernel)
 		return kv_errf(err, -EINVAL, "no kernel given");
+	if (cfg->nnets > VMM_MAX_NETS)
+		return kv_errf(err, -EINVAL, "nets: %u NICs; at most %d", cfg->nnets, VMM_MAX_NETS);
 	if (cfg->mem_bytes < 2 * MiB || cfg->mem_bytes % (2 * MiB))
 		return kv_errf(err, -EINVAL, "memory: %llu bytes is not a multiple of 2 MiB",
 			       (unsigned long long)cfg->mem_bytes);

@@ -12,6 +12,7 @@
 #include "err.h"
 
 #define VMM_MAX_DISKS 16
+#define VMM_MAX_NETS  8
 
 enum vmm_chardev_kind {
 	VMM_CHR_NONE = 0,
@@ -39,6 +40,19 @@ struct vmm_vsock {
 	const char *uds_path; /* created at vmm_create, removed at vmm_destroy */
 };
 
+/* virtio-net on a tap (docs/networking.md). Either tap names a tap in the
+ * VMM's network namespace, opened (and created when missing) at
+ * vmm_create, or fd is an open tap file descriptor (IFF_TAP | IFF_NO_PI |
+ * IFF_VNET_HDR), which the VMM duplicates: the caller keeps its own. */
+struct vmm_net {
+	const char *tap; /* tap name, or NULL to use fd */
+	int fd;		 /* with tap == NULL */
+	uint8_t mac[6];	 /* the guest NIC's MAC when mac_set, else a random one */
+	bool mac_set;
+	uint32_t mtu; /* offered to the guest (VIRTIO_NET_F_MTU), 68..65535; 0: the
+		       * tap's MTU when opened by name, else not offered */
+};
+
 struct vmm_config {
 	const char *kernel;  /* bzImage or ELF vmlinux */
 	const char *initrd;  /* optional */
@@ -52,6 +66,8 @@ struct vmm_config {
 	struct vmm_chardev serial;  /* 8250 UART on COM1 (ttyS0) */
 	bool rng;		    /* virtio-rng */
 	struct vmm_vsock vsock;	    /* virtio-vsock when vsock.guest_cid != 0 */
+	struct vmm_net nets[VMM_MAX_NETS];
+	unsigned nnets;
 };
 
 /* Why a VM stopped. `kvrun vm` maps each to a documented exit status. */

@@ -157,8 +157,8 @@ struct agent {
 
 #define AGENT_SOFTWARE "kvrun-agent " KVRUN_VERSION
 #define AGENT_FEATURES                                                                             \
-	(KVAP_FEAT_PS | KVAP_FEAT_STATS | KVAP_FEAT_MOUNT_FS | KVAP_FEAT_CONTAINER |               \
-	 KVAP_FEAT_SECCOMP)
+	(KVAP_FEAT_PS | KVAP_FEAT_STATS | KVAP_FEAT_MOUNT_FS | KVAP_FEAT_NET |                     \
+	 KVAP_FEAT_CONTAINER | KVAP_FEAT_SECCOMP)
 
 /* log.c: "kvrun-agent: " lines on the console (stderr with --no-init). */
 void log_open(bool console);
@@ -225,6 +225,9 @@ int req_mount_fs(struct agent *a, struct conn *c, uint32_t id, struct kvap_mount
 		 struct kv_err *err);
 int req_shutdown(struct agent *a, struct conn *c, uint32_t id, struct kvap_shutdown *b,
 		 struct kv_err *err);
+/* net.c */
+int req_net_config(struct agent *a, struct conn *c, uint32_t id, struct kvap_net_config *b,
+		   struct kv_err *err);
 
 void req_container_failed(struct agent *a);
 

@@ -4,7 +4,7 @@
  * version and feature exchange, ERROR for a payload that does not decode
  * (EBADMSG, EOPNOTSUPP) or a type this agent does not know (ENOSYS), and
  * turning a handler's failure into an ERROR reply with its message. The
- * handlers themselves are in req-proc.c and req-sys.c. */
+ * handlers themselves are in req-proc.c, req-sys.c and net.c. */
 #include "agent.h"
 
 #include <errno.h>
@@ -59,7 +59,7 @@ static int route(struct agent *a, struct conn *c, struct kvap_msg *m, struct kv_
 	case KVAP_MSG_SHUTDOWN:
 		return req_shutdown(a, c, id, &b->shutdown, err);
 	case KVAP_MSG_NET_CONFIG:
-		return kv_errf(err, -ENOSYS, "NET_CONFIG is not implemented by this agent");
+		return req_net_config(a, c, id, &b->net_config, err);
 	case KVAP_MSG_STREAM_HELLO:
 		return kv_errf(err, -EPROTO, "STREAM_HELLO belongs on the stream port %u",
 			       KVAP_PORT_STREAM);

@@ -65,6 +65,18 @@ static void basic(void)
 	ok(virtq_push(&vq, 8, 0) == -EINVAL && vqd_used_idx(&drv) == 1,
 	   "push of a bad head refused");
 
+	/* Several used entries behind one used->idx update. */
+	uint16_t heads[3] = { 1, 2, 8 };
+	uint32_t lens[3] = { 10, 20, 30 };
+	ok(virtq_push_many(&vq, heads, lens, 3) == -EINVAL && vqd_used_idx(&drv) == 1,
+	   "push_many with one bad head publishes nothing");
+	heads[2] = 4;
+	ok(virtq_push_many(&vq, heads, lens, 3) == 0 && vqd_used_idx(&drv) == 4 &&
+	       vqd_take_used(&drv, &id, &len) && id == 1 && len == 10 &&
+	       vqd_take_used(&drv, &id, &len) && id == 2 && len == 20 &&
+	       vqd_take_used(&drv, &id, &len) && id == 4 && len == 30,
+	   "push_many publishes its entries in order at once");
+
 	vqd_desc(&drv, 0, DATA, 8, 0, 0);
 	vqd_publish(&drv, 0);
 	ok(pop() == 1 && ch.head == 0, "pop");
@@ -338,7 +350,7 @@ static void garbage(void)
 
 int main(void)
 {
-	tap_plan(56);
+	tap_plan(58);
 	if (!ok(guest_mem_init(&mem, 4 << 20, false) == 0, "4 MiB of synthetic guest RAM"))
 		return tap_done();
 	basic();

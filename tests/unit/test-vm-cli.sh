@@ -3,15 +3,17 @@
 #
 # Owns: the checks that need no KVM: usage errors exit 2 naming the bad
 # value, bad input (missing kernel, non-kernel file, too little memory,
-# missing disk) exits 1 with one line on stderr before KVM is touched, and
-# nothing is left behind. Prints TAP. Argument: the kvrun binary.
+# missing disk, a --net fd that is not a tap, a missing netns) exits 1 with
+# one line on stderr before KVM is touched, and nothing is left behind (no
+# temp dir; after --net netns=PATH no tap, qdisc or filter). Prints TAP.
+# Runs as root (a network namespace with a veth). Argument: the kvrun binary.
 set -uo pipefail
 kvrun=$(realpath "$1")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 n=0
-echo "1..24"
+echo "1..42"
 
 # expect NAME STATUS STDERR-SUBSTRING ARGS...
 expect() {
@@ -71,6 +73,38 @@ expect "--vsock unknown key" 2 '--vsock: "port=1" in "cid=3,port=1" is not' vm -
 expect "--exec without a command" 2 "--exec needs a command" vm --kernel k --exec --
 expect "--exec with --serial stdio" 2 "--serial and --console cannot be stdio" vm --kernel k --serial stdio --exec -- true
 expect "--exec: bad input still before KVM, no temp dir left" 1 "not a Linux kernel" vm --kernel zeros --exec -- true
+expect "--net without a backend" 2 '--net: "mtu=1500" needs exactly one of tap=NAME, fd=N or netns=PATH' vm --kernel k --net mtu=1500
+expect "--net with two backends" 2 '--net: "tap=a,fd=3" needs exactly one of' vm --kernel k --net tap=a,fd=3
+expect "--net tap name too long" 2 '--net: tap "abcdefghijklmnop" is empty or longer than 15 bytes' vm --kernel k --net tap=abcdefghijklmnop
+expect "--net multicast mac" 2 '--net: mac "01:00:5e:00:00:01" is not a unicast MAC address' vm --kernel k --net tap=t0,mac=01:00:5e:00:00:01
+expect "--net malformed mac" 2 '--net: mac "02:00:00:00:00:0g" is not a unicast' vm --kernel k --net tap=t0,mac=02:00:00:00:00:0g
+expect "--net all-zero mac" 2 '--net: mac "00:00:00:00:00:00" is not a unicast' vm --kernel k --net tap=t0,mac=00:00:00:00:00:00
+expect "--net mtu too small" 2 '--net: mtu "40" is not between 68 and 65535' vm --kernel k --net tap=t0,mtu=40
+expect "--net mtu too large" 2 '--net: mtu "65536" is not between 68 and 65535' vm --kernel k --net tap=t0,mtu=65536
+expect "--net unknown key" 2 '--net: "speed=1" in "tap=t0,speed=1" is not tap=NAME, fd=N, netns=PATH' vm --kernel k --net tap=t0,speed=1
+expect "--net netns with a mac" 2 'with netns=PATH the MAC and MTU come from the namespace' vm --kernel k --net netns=/x,mac=02:00:00:00:00:01
+expect "--net two netns" 2 '--net: "netns=/b": only one netns=PATH' vm --kernel k --net netns=/a --net netns=/b
+expect "--net fd not a number" 2 '--net: fd "x" is not a file descriptor number' vm --kernel k --net fd=x
+expect "--net nine NICs" 2 '--net: at most 8 NICs' vm --kernel k $(for i in 0 1 2 3 4 5 6 7 8; do echo --net tap=t$i; done)
+expect "--net fd closed: before KVM" 1 '--net: fd 77: Bad file descriptor' vm --kernel zeros --net fd=77
+expect "--net fd not a tap: before KVM" 1 '--net: fd 0 is not a tap with IFF_TAP|IFF_NO_PI|IFF_VNET_HDR' vm --kernel zeros --net fd=0 </dev/null
+expect "--net netns missing" 1 "--net netns=$tmp/nons: network namespace $tmp/nons: No such file or directory" vm --kernel zeros --net netns="$tmp/nons"
+
+# A real namespace with a veth (root): the attach happens, the bad kernel
+# is found after it, and nothing of the attach is left behind.
+ns=kvcli-$$
+if ip netns add "$ns" 2>/dev/null && ip link add eth0 netns "$ns" type veth peer name p0 netns "$ns" &&
+	ip -n "$ns" link set eth0 up; then
+	expect "--net netns: bad kernel after the attach" 1 "not a Linux kernel" vm --kernel zeros --net netns=/run/netns/$ns
+	n=$((n + 1))
+	q=$(tc -n "$ns" qdisc show dev eth0; tc -n "$ns" filter show dev eth0 ingress; ip -n "$ns" -o link show)
+	if grep -q -e ingress -e kvtap <<<"$q"; then echo "not ok $n - --net netns: left behind: $q"; else echo "ok $n - --net netns: no tap, qdisc or filter left"; fi
+else
+	n=$((n + 1)); echo "not ok $n - cannot make a network namespace with a veth (root, iproute2)"
+	n=$((n + 1)); echo "not ok $n - (skipped with the above)"
+fi
+ip netns del "$ns" 2>/dev/null
+
 n=$((n + 1))
 left=$(ls -A | grep -v -e '^out$' -e '^err$' -e '^bz$' -e '^zeros$')
 if [ -z "$left" ]; then echo "ok $n - nothing left behind"; else echo "not ok $n - left behind: $left"; fi

@@ -1,7 +1,7 @@
 /* virtio_devs.h - constructors of the virtio devices the builder attaches.
  *
  * Owns: the entry points vm.c calls to create each device model (rng,
- * console, blk). A constructor returns a struct virtio_dev ready for a
+ * console, blk, vsock, net). A constructor returns a struct virtio_dev ready for a
  * transport: ops, features, config size and queues are filled; the transport
  * then sets signal_used/signal_config and drives ops on the event-loop
  * thread. Destroy with d->ops->reset(d) then d->ops->destroy(d).
@@ -44,5 +44,13 @@ int virtio_blk_create(struct vmm *vm, const struct vmm_disk *disk, unsigned nque
  * the socket file. */
 int virtio_vsock_create(struct vmm *vm, const struct vmm_vsock *cfg, struct virtio_dev **out,
 			struct kv_err *err);
+
+/* virtio-net on a tap (docs/networking.md): opens cfg->tap by name in the
+ * calling thread's network namespace, or duplicates cfg->fd and checks it
+ * is a tap with a vnet header. index names the device in messages
+ * ("net[0]: ..."). destroy closes the tap fd: a tap nobody else holds and
+ * nobody made persistent then disappears. */
+int virtio_net_create(struct vmm *vm, const struct vmm_net *cfg, unsigned index,
+		      struct virtio_dev **out, struct kv_err *err);
 
 #endif

@@ -254,6 +254,25 @@ int virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 	return 0;
 }
 
+int virtq_push_many(struct virtqueue *vq, const uint16_t *heads, const uint32_t *lens, unsigned n)
+{
+	if (!vq->started || vq->broken || n > vq->size)
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (heads[i] >= vq->size)
+			return -EINVAL;
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t slot = (uint16_t)(vq->used_idx + i) & (vq->size - 1);
+		uint8_t *e = vq->used_hva + USED_RING + USED_ELEM_SIZE * slot;
+		st32(e, heads[i]);
+		st32(e + 4, lens[i]);
+	}
+	vq->used_idx = (uint16_t)(vq->used_idx + n);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	st16(vq->used_hva + USED_IDX, vq->used_idx);
+	return 0;
+}
+
 bool virtq_should_signal(struct virtqueue *vq)
 {
 	if (!vq->started)

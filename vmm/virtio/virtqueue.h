@@ -118,6 +118,13 @@ void virtq_unpop(struct virtqueue *vq);
  * started or broken. */
 int virtq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 
+/* Return n chains at once: heads[i] with lens[i] bytes written, in order,
+ * published by a single used->idx update so that the driver sees all of
+ * them together (virtio-net's mergeable receive buffers: every buffer of a
+ * packet must be there when the driver sees its first). -EINVAL as
+ * virtq_push, with nothing published, when any head is invalid. */
+int virtq_push_many(struct virtqueue *vq, const uint16_t *heads, const uint32_t *lens, unsigned n);
+
 /* Whether the guest wants an interrupt for the entries pushed since the
  * last call that returned true (VRING_AVAIL_F_NO_INTERRUPT, or used_event
  * with VIRTIO_F_EVENT_IDX). False when nothing was pushed since. */
