@@ -9,8 +9,11 @@
 #include "util.h"
 #include "verbs.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef KVRUN_VERSION
 #define KVRUN_VERSION "unknown"
@@ -103,12 +106,28 @@ static int version(void)
 	return 0;
 }
 
+/* A closed fd 0, 1 or 2 would be taken by the first file opened, and then
+ * taken for stdio: /dev/null stands in for it, as for a daemon. */
+static void stdio_open(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd) {
+				(void)dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
 int main(int argc, char **argv)
 {
 	struct kvrun g = { .root = KVRUN_DEFAULT_ROOT, .log_fd = -1 };
 	struct kv_err err = { 0 };
 	const struct verb *v;
 	int i;
+
+	stdio_open();
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i], *val;

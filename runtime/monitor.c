@@ -100,11 +100,6 @@ static int wait_agent(struct mon *m, struct kv_err *err)
 	}
 }
 
-static bool fd_open(int fd)
-{
-	return fcntl(fd, F_GETFD) >= 0;
-}
-
 static int redirect_null(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -218,9 +213,7 @@ static void *container_main(void *arg)
 		(void)redirect_null();
 		streams = KVAP_STREAM_BIT(KVAP_STREAM_TTY);
 	} else {
-		for (int k = 0; k < 3; k++)
-			if (fd_open(k))
-				streams |= KVAP_STREAM_BIT(k);
+		streams = stdio_streams();
 	}
 	struct agent_spec_notes notes = { .n = 0 };
 	uint64_t features = agent_client_features(c);
@@ -265,8 +258,9 @@ static void *container_main(void *arg)
 
 	struct kvap_exit st;
 	r = tty ? agent_proc_forward(p, m->tty_fd, m->tty_fd == 0 ? 1 : m->tty_fd, -1, &st, &err)
-		: agent_proc_forward(p, fd_open(0) ? 0 : -1, fd_open(1) ? 1 : -1,
-				     fd_open(2) ? 2 : -1, &st, &err);
+		: agent_proc_forward(p, streams & KVAP_STREAM_BIT(0) ? 0 : -1,
+				     streams & KVAP_STREAM_BIT(1) ? 1 : -1,
+				     streams & KVAP_STREAM_BIT(2) ? 2 : -1, &st, &err);
 	agent_proc_free(p);
 	agent_client_free(c);
 	if (r < 0) {
@@ -336,7 +330,7 @@ _Noreturn void monitor_main(struct monitor_args *a)
 		(void)sync_send(a->sync_fd, "error entering the namespaces: %s", strerror(-r));
 		_exit(MONITOR_EXIT_NO_STATUS);
 	}
-	sandbox_bind_state_dir(a->sb, a->c->dir_fd, a->settings->console_log);
+	sandbox_bind_state_dir(a->sb, a->c->dir_fd, a->settings->console_log || a->g->debug);
 	if (agent_dialer_hybrid(&m.dialer, a->sb->vsock_path, &err) < 0 ||
 	    (m.ctl_fd = ctl_listen(&m, &err)) < 0) {
 		(void)sync_send(a->sync_fd, "error %s", err.msg);

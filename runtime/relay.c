@@ -9,6 +9,8 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -17,6 +19,21 @@
 static const int forwarded[] = { SIGHUP,    SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
 				 SIGCONT,   SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,	SIGXCPU, SIGXFSZ,
 				 SIGVTALRM, SIGPROF, SIGIO,   SIGPWR,  SIGWINCH };
+
+uint32_t stdio_streams(void)
+{
+	uint32_t streams = 0;
+	struct stat st;
+
+	for (int k = 0; k < 3; k++) {
+		if (fstat(k, &st) < 0)
+			continue;
+		if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3)
+			continue; /* /dev/null */
+		streams |= KVAP_STREAM_BIT(k);
+	}
+	return streams;
+}
 
 void relay_sigset(sigset_t *set)
 {

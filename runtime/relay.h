@@ -34,6 +34,11 @@ struct relay {
 	bool running;
 };
 
+/* The stdio streams (KVAP_STREAM_BIT of 0, 1, 2) this process's fds 0-2
+ * give a guest process: each open one that is not /dev/null (the agent
+ * connects an unannounced stream to its /dev/null: one connection less). */
+uint32_t stdio_streams(void);
+
 /* The signals a relay forwards (and SIGWINCH). */
 void relay_sigset(sigset_t *set);
 int relay_start(struct relay *r, struct kv_err *err);

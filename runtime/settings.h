@@ -27,7 +27,7 @@ struct settings {
 	uint64_t min_memory;
 	uint64_t vmm_overhead; /* host cgroup memory limit = guest RAM + this */
 	unsigned boot_timeout; /* seconds for the guest agent to answer */
-	bool console_log;      /* the guest's serial console into ROOT/ID/console.log */
+	bool console_log; /* the guest's serial console into ROOT/ID/console.log (also --debug) */
 	bool hugepages;
 	char path[4096]; /* the file read, or "" */
 };
