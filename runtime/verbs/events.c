@@ -16,10 +16,10 @@ void verb_events_usage(FILE *out)
 	    "usage: kvrun [GLOBAL OPTIONS] events [--stats] [--interval DURATION] ID\n"
 	    "\n"
 	    "Print {\"type\":\"stats\",\"id\":ID,\"data\":{...}} objects in runc's shape, one per\n"
-	    "line: with --stats once, else every interval until the container stops. The\n"
-	    "figures are the VM's, read by the guest agent: cpu usage (user, kernel, total\n"
-	    "ns), memory usage (RAM in use) and limit (the VM's RAM), the number of\n"
-	    "processes.\n"
+	    "line: with --stats once, else every interval until the container stops (and\n"
+	    "{\"type\":\"oom\",\"id\":ID} after an OOM kill in it). The figures are the\n"
+	    "container's cgroup in the guest, read by the guest agent: cpu (usage, throttling),\n"
+	    "memory (usage, limit, peak, memory.stat as raw), swap, pids, blkio.\n"
 	    "\n"
 	    "Options:\n"
 	    "  --stats              print one object and exit\n"
@@ -60,7 +60,9 @@ static int parse_duration(const char *s, uint64_t *ms)
 	return total ? 0 : -1;
 }
 
-static int stats_once(struct ctr *c, struct kv_err *err)
+/* One stats object; with *oom_kills (the previous count, or UINT64_MAX the
+ * first time), an "oom" event first when the container's OOM kills grew. */
+static int stats_once(struct ctr *c, uint64_t *oom_kills, struct kv_err *err)
 {
 	struct agent_client *ac = NULL;
 	struct agent_dialer d;
@@ -142,6 +144,14 @@ static int stats_once(struct ctr *c, struct kv_err *err)
 			.pids_current = ks.nr_procs,
 		};
 	}
+	if (oom_kills && *oom_kills != UINT64_MAX && st.oom_kill_events > *oom_kills &&
+	    oci_event_write("oom", c->id, &out, err) == 0) {
+		printf("%s\n", out);
+		free(out);
+		out = NULL;
+	}
+	if (oom_kills)
+		*oom_kills = st.oom_kill_events;
 	if ((r = oci_stats_event_write(c->id, &st, &out, err)) == 0) {
 		printf("%s\n", out);
 		fflush(stdout);
@@ -193,6 +203,7 @@ int verb_events(struct kvrun *g, int argc, char **argv)
 	}
 	if ((ch = verb_one_id(g, argc, argv, &id)) != 0)
 		return ch;
+	uint64_t oom_kills = UINT64_MAX;
 	for (bool first = true;; first = false) {
 		struct ctr c;
 		int r = state_open_unlocked(g->root, id, &c, &err);
@@ -206,7 +217,7 @@ int verb_events(struct kvrun *g, int argc, char **argv)
 				r = kv_errf(&err, -EINVAL, "container %s is %s", id,
 					    ctr_status_name(s));
 			else
-				r = stats_once(&c, &err);
+				r = stats_once(&c, once ? NULL : &oom_kills, &err);
 		}
 		state_close(&c);
 		if (r < 0 && (first || once))

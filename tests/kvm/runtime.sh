@@ -245,6 +245,10 @@ kv events --stats kvt-life >"$tmp/ev" 2>"$tmp/e"
 check "events --stats: runc's stats object from the container's cgroup" \
 	jqtest '.type == "stats" and .id == "kvt-life" and .data.memory.usage.limit == 209715200 and .data.memory.usage.usage > 0 and .data.pids.current >= 2 and .data.cpu.usage.total > 0' "$tmp/ev" -- "$tmp/ev" "$tmp/e"
 
+timeout 60 "$kvrun" --root "$root" events --interval 500ms kvt-life 2>"$tmp/e" | head -n 2 >"$tmp/ev2"
+check "events --interval: a stats object per interval" \
+	[ "$(jq -s 'map(select(.type == "stats")) | length' "$tmp/ev2" 2>/dev/null)" = 2 ] -- "$tmp/ev2" "$tmp/e"
+
 # pause: a guest process printing ticks stops printing.
 kv exec -d kvt-life sh -c 'while :; do echo tick; sleep 0.2; done' </dev/null >"$tmp/ticks" 2>/dev/null
 wait_for "$tmp/ticks" tick
