@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,6 +22,8 @@
 
 #include "agent-spec.h"
 #include "cgroup.h"
+#include "console.h"
+#include "relay.h"
 #include "hooks.h"
 #include "oci.h"
 #include "sandbox.h"
@@ -465,6 +471,84 @@ static void test_cgroup_parsers(void)
 	   "a systemd path is refused: %s", err.msg);
 }
 
+static void test_console(void)
+{
+	struct kv_err err = { 0 };
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char name[64] = "", cbuf[CMSG_SPACE(sizeof(int))];
+
+	if (strlen(tmp) + 14 > sizeof(a.sun_path))
+		return;
+	memcpy(a.sun_path, tmp, strlen(tmp));
+	memcpy(a.sun_path + strlen(tmp), "/console.sock", 14);
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (!ok(l >= 0 && bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(l, 1) == 0,
+		"a console socket"))
+		return;
+	int slave = console_setup(a.sun_path, 40, 120, false, &err);
+	ok(slave >= 0, "console_setup: %s", slave < 0 ? err.msg : "ok");
+	int c = accept(l, NULL, NULL);
+	struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) - 1 };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	ssize_t n = c >= 0 ? recvmsg(c, &m, 0) : -1;
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	int master = -1;
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&master, CMSG_DATA(cm), sizeof(int));
+	ok(master >= 0 && strcmp(name, "/dev/ptmx") == 0,
+	   "the master arrives by SCM_RIGHTS with the terminal's name, as runc sends it");
+	if (master >= 0 && slave >= 0) {
+		uint16_t rows, cols;
+		console_size(slave, &rows, &cols);
+		ok(rows == 40 && cols == 120, "the initial size is set (%ux%u)", rows, cols);
+		struct termios t;
+		ok(tcgetattr(slave, &t) == 0 && !(t.c_lflag & (ICANON | ECHO)),
+		   "the slave is raw: the guest's pty does the line discipline");
+		char buf[16] = "";
+		ok(write(master, "x\r", 2) == 2 && read(slave, buf, sizeof(buf)) == 2 &&
+		       !memcmp(buf, "x\r", 2),
+		   "bytes pass unchanged");
+		struct winsize ws = { .ws_row = 50, .ws_col = 132 };
+		ok(ioctl(master, TIOCSWINSZ, &ws) == 0, "the client resizes the master");
+		console_size(slave, &rows, &cols);
+		ok(rows == 50 && cols == 132, "the slave sees the new size");
+	}
+	if (master >= 0)
+		close(master);
+	if (slave >= 0)
+		close(slave);
+	if (c >= 0)
+		close(c);
+	close(l);
+	char missing[300];
+	snprintf(missing, sizeof(missing), "%s/nobody.sock", tmp);
+	ok(console_setup(missing, 0, 0, false, &err) < 0 && strstr(err.msg, "--console-socket"),
+	   "a console socket nobody listens on: %s", err.msg);
+}
+
+static void test_stdio_streams(void)
+{
+	int saved = dup(0);
+	int null = open("/dev/null", O_RDONLY);
+	int p[2];
+
+	if (!ok(saved >= 0 && null >= 0 && pipe(p) == 0, "fds"))
+		return;
+	dup2(null, 0);
+	ok(!(stdio_streams() & KVAP_STREAM_BIT(KVAP_STREAM_STDIN)),
+	   "stdin on /dev/null is not relayed");
+	dup2(p[0], 0);
+	ok(stdio_streams() & KVAP_STREAM_BIT(KVAP_STREAM_STDIN), "stdin on a pipe is");
+	dup2(saved, 0);
+	close(saved);
+	close(null);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/test-runtime.XXXXXX");
@@ -479,6 +563,8 @@ int main(void)
 	test_agent_spec();
 	test_hooks();
 	test_cgroup_parsers();
+	test_console();
+	test_stdio_streams();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
 	if (system(cmd) != 0)
