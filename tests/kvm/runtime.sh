@@ -18,14 +18,17 @@
 set -uo pipefail
 
 usage() {
-	echo "usage: runtime.sh KVRUN BUILD_DIR GUEST_KERNEL GUEST_INITRAMFS [CYCLES]"
+	echo "usage: runtime.sh KVRUN BUILD_DIR KERNEL_DIR GUEST_KERNEL [CYCLES]"
+	echo "  KERNEL_DIR: rootfs/fetch-kernel cloud DIR; GUEST_KERNEL: its kernel to boot"
+	echo "  (the ELF vmlinux of make guest); the guest image is rootfs/mkguest's with"
+	echo "  BUILD_DIR's agent"
 }
 case ${1:-} in -h | --help) usage; exit 0 ;; esac
 [ $# -ge 4 ] || { usage >&2; exit 2; }
 kvrun=$1
 build=$2
-kernel=$3
-initramfs=$4
+kdir=$3
+kernel=$4
 cycles=${5:-20}
 
 # Run under the subreaper, which records the exit status of every orphan
@@ -73,6 +76,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The guest image with this build's agent: content-addressed in the cache, so
+# other checkouts' images never replace it while this test runs.
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+initramfs=$("$src/rootfs/mkguest" --kernel-dir "$kdir" --agent "$build/rootfs/kvrun-agent" 2>"$tmp/mkguest.err") || {
+	echo "not ok 1 - building the guest image: $(cat "$tmp/mkguest.err")"
+	echo "1..1"
+	exit 1
+}
+echo "# guest image $initramfs"
 cat >"$tmp/kvrun.conf" <<EOF
 # the test's guest image
 kernel = $kernel
