@@ -62,6 +62,14 @@ int fs_server_handle(struct fs_server *s, const struct iovec *req, unsigned nreq
  * expect INIT again. */
 void fs_server_reset(struct fs_server *s);
 
+/* Make requests that wait on the guest's behalf (SETLKW on a lock someone
+ * holds) return EINTR within a few milliseconds. Callable from any thread at
+ * any time, also while fs_server_handle() runs; the device calls it before it
+ * waits for the requests in flight at reset and destroy, since a lock wait
+ * may otherwise last until the guest unlocks. Waits that start afterwards are
+ * not affected. */
+void fs_server_cancel(struct fs_server *s);
+
 void fs_server_destroy(struct fs_server *s);
 
 #endif
