@@ -4,13 +4,14 @@
  * This program defines fs_server_create/handle/reset/destroy itself, so the
  * linker takes them from here instead of the real server in libvmm: the
  * device is tested on its own. The fake server echoes each request's unique
- * and nodeid, and opcode BLOCK waits on a gate the test opens. Covered:
+ * and nodeid, and opcode BLOCK waits on a gate that the test or
+ * fs_server_cancel() opens. Covered:
  * the configuration space and constructor checks, replies on the hiprio and
  * several request queues (on worker threads with signals blocked, never on
  * the event loop), requests handled concurrently while the loop stays
- * responsive, the in-flight bound, a reset with requests in flight (waits
- * for them, drops their replies, resets the server with nothing in
- * flight), chains the server cannot use (answered with what it wrote; the
+ * responsive, the in-flight bound, a reset with requests in flight (cancels
+ * waits, waits for the requests being handled, drops the queued ones and
+ * every reply, resets the server with nothing in flight), chains the server cannot use (answered with what it wrote; the
  * device goes on) and malformed chains (only this device breaks, a reset
  * repairs it). test-virtio-fs.c drives the real server. */
 #include "tap.h"
@@ -39,7 +40,7 @@ static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
 static bool gate_open = true;
 static _Atomic unsigned in_handle, max_in_handle, entered_block, handled, resets, destroys;
-static _Atomic unsigned on_loop_thread, signals_unblocked, reset_while_busy;
+static _Atomic unsigned on_loop_thread, signals_unblocked, reset_while_busy, cancels;
 static pthread_t loop_thread;
 static struct fs_server_config last_cfg;
 
@@ -109,6 +110,14 @@ void fs_server_reset(struct fs_server *s)
 	if (in_handle)
 		reset_while_busy++;
 	resets++;
+}
+
+static void gate(bool open);
+
+void fs_server_cancel(struct fs_server *s)
+{
+	cancels++;
+	gate(true);
 }
 
 void fs_server_destroy(struct fs_server *s)
@@ -328,25 +337,9 @@ static void concurrency(void)
 	drop(d);
 }
 
-struct later {
-	unsigned ms;
-};
-
-static void *open_gate_later(void *opaque)
-{
-	struct later *l = opaque;
-	nanosleep(
-	    &(struct timespec){ .tv_sec = l->ms / 1000, .tv_nsec = (l->ms % 1000) * 1000000L },
-	    NULL);
-	gate(true);
-	return NULL;
-}
-
 static void reset_in_flight(void)
 {
 	struct virtio_dev *d = make("r", 1, 2, 0);
-	pthread_t t;
-	struct later l = { 200 };
 
 	h_attach(&h, d, 64, ~0ULL);
 	entered_block = 0;
@@ -356,14 +349,12 @@ static void reset_in_flight(void)
 	h_kick(&h, 1);
 	for (unsigned i = 0; i < 2000 && entered_block < 2; i++)
 		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
-	unsigned r0 = resets, handled0 = handled;
-	pthread_create(&t, NULL, open_gate_later, &l);
-	h_reset(&h); /* waits for the two being handled */
-	pthread_join(t, NULL);
-	ok(entered_block == 2 && resets == r0 + 1 && reset_while_busy == 0 &&
+	unsigned r0 = resets, handled0 = handled, c0 = cancels;
+	h_reset(&h); /* cancel opens the gate; then it waits for the two */
+	ok(entered_block == 2 && cancels == c0 + 1 && resets == r0 + 1 && reset_while_busy == 0 &&
 	       handled == handled0 + 2,
-	   "reset waits for the 2 requests being handled, drops the 4 queued, then resets "
-	   "the server");
+	   "reset cancels waits, waits for the 2 requests being handled, drops the 4 queued, "
+	   "then resets the server");
 	ok(vqd_used_idx(&h.drv[1]) == 0, "no reply reaches the guest after the reset");
 	h_attach(&h, d, 64, ~0ULL);
 	uint64_t g = put(1, FUSE_GETATTR, 42, true, false);

@@ -84,8 +84,10 @@ void fs_complete(struct fs_dev *f, struct fs_req *done);
 int fs_pool_start(struct fs_dev *f, unsigned nworkers, struct kv_err *err);
 /* Hand a list of requests (linked by next, in order) to the workers. */
 void fs_pool_submit(struct fs_dev *f, struct fs_req *first, struct fs_req **last_next);
-/* Drop requests not yet taken, wait for the ones being handled, and free
- * everything; returns how many requests were dropped (loop thread). */
+/* Drop requests not yet taken, wait for the ones being handled - asking the
+ * server to cancel their waits for the guest (fs_server_cancel) until they
+ * are done - and free everything; returns how many requests were freed
+ * (loop thread). */
 unsigned fs_pool_drain(struct fs_dev *f);
 /* Drain, stop and join the workers, close the eventfd. Idempotent. */
 void fs_pool_stop(struct fs_dev *f);

@@ -7,7 +7,10 @@
  * virtqueue.h). A worker may block on the host's disk; nothing else here
  * blocks except fs_pool_drain(), which a device reset uses to wait for the
  * requests being handled (the guest must not get its buffers back while the
- * host still writes into them). Workers run with every signal blocked. */
+ * host still writes into them); a request that waits on the guest's behalf
+ * (a blocked POSIX lock) is cancelled through fs_server_cancel() meanwhile,
+ * again every FS_CANCEL_MS, since a wait that begins after a cancel is not
+ * affected by it. Workers run with every signal blocked. */
 #include "fs_int.h"
 #include "vm.h"
 
@@ -18,7 +21,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
+
+#define FS_CANCEL_MS 10
 
 static void *worker_main(void *opaque)
 {
@@ -121,8 +127,22 @@ unsigned fs_pool_drain(struct fs_dev *f)
 	pending = f->pending;
 	f->pending = NULL;
 	f->pending_tail = &f->pending;
-	while (f->busy > 0)
-		pthread_cond_wait(&f->idle_cv, &f->lock);
+	while (f->busy > 0) {
+		pthread_mutex_unlock(&f->lock);
+		if (f->srv)
+			fs_server_cancel(f->srv);
+		pthread_mutex_lock(&f->lock);
+		if (f->busy == 0)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += FS_CANCEL_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&f->idle_cv, &f->lock, &ts);
+	}
 	done = f->done;
 	f->done = NULL;
 	pthread_mutex_unlock(&f->lock);
@@ -142,7 +162,12 @@ int fs_pool_start(struct fs_dev *f, unsigned nworkers, struct kv_err *err)
 		pthread_mutex_destroy(&f->lock);
 		return kv_errf(err, -ENOMEM, "virtio-fs: tag %s: condition variable", f->tag);
 	}
-	if (pthread_cond_init(&f->idle_cv, NULL) != 0) {
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	r = pthread_cond_init(&f->idle_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (r != 0) {
 		pthread_cond_destroy(&f->work_cv);
 		pthread_mutex_destroy(&f->lock);
 		return kv_errf(err, -ENOMEM, "virtio-fs: tag %s: condition variable", f->tag);
