@@ -3,7 +3,7 @@
 #
 # Owns: the checks that need no KVM: usage errors exit 2 naming the bad
 # value, bad input (missing kernel, non-kernel file, too little memory,
-# missing disk) exits 1 with one line on stderr before KVM is touched, and
+# missing disk, missing or non-directory share) exits 1 with one line on stderr before KVM is touched, and
 # nothing is left behind. Prints TAP. Argument: the kvrun binary.
 set -uo pipefail
 kvrun=$(realpath "$1")
@@ -11,7 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 n=0
-echo "1..24"
+echo "1..36"
 
 # expect NAME STATUS STDERR-SUBSTRING ARGS...
 expect() {
@@ -71,6 +71,19 @@ expect "--vsock unknown key" 2 '--vsock: "port=1" in "cid=3,port=1" is not' vm -
 expect "--exec without a command" 2 "--exec needs a command" vm --kernel k --exec --
 expect "--exec with --serial stdio" 2 "--serial and --console cannot be stdio" vm --kernel k --serial stdio --exec -- true
 expect "--exec: bad input still before KVM, no temp dir left" 1 "not a Linux kernel" vm --kernel zeros --exec -- true
+long_tag=$(printf 't%.0s' $(seq 1 37))
+expect "kvrun vm --help documents --fs" 0 "--fs tag=T,path=DIR[,cache=auto|always|never][,readonly=on]" vm --help
+expect "--fs without path" 2 '--fs: "tag=a" needs both tag=T and path=DIR' vm --kernel k --fs tag=a
+expect "--fs without tag" 2 '--fs: "path=." needs both tag=T and path=DIR' vm --kernel k --fs path=.
+expect "--fs tag over 36 bytes" 2 "--fs: tag \"$long_tag\" is not 1 to 36 printable characters" vm --kernel k --fs "tag=$long_tag,path=."
+expect "--fs tag with a blank" 2 '--fs: tag "a b" is not 1 to 36 printable' vm --kernel k --fs "tag=a b,path=."
+expect "--fs bad cache mode" 2 '--fs: cache "sometimes" in "tag=a,path=.,cache=sometimes" is not auto, always or never' vm --kernel k --fs tag=a,path=.,cache=sometimes
+expect "--fs unknown key" 2 '--fs: "mode=rw" in "tag=a,path=.,mode=rw" is not' vm --kernel k --fs tag=a,path=.,mode=rw
+expect "--fs tag given twice" 2 '--fs: tag "a" is given twice' vm --kernel k --fs tag=a,path=. --fs tag=a,path=.
+expect "--fs mount= without --exec" 2 "--fs: mount=/mnt needs --exec" vm --kernel k --fs tag=a,path=.,mount=/mnt
+expect "--fs mount= not absolute" 2 '--fs: mount "mnt" is not an absolute guest path' vm --kernel k --fs tag=a,path=.,mount=mnt --exec -- true
+expect "--fs missing directory, before KVM" 1 "--fs: tag a: $tmp/nodir: No such file or directory" vm --kernel zeros --fs "tag=a,path=$tmp/nodir"
+expect "--fs on a file" 1 "--fs: tag a: $tmp/zeros is not a directory" vm --kernel zeros --fs "tag=a,path=$tmp/zeros,readonly=on"
 n=$((n + 1))
 left=$(ls -A | grep -v -e '^out$' -e '^err$' -e '^bz$' -e '^zeros$')
 if [ -z "$left" ]; then echo "ok $n - nothing left behind"; else echo "not ok $n - left behind: $left"; fi
