@@ -2,7 +2,7 @@
  * agent-client.c, and EXEC/CREATE with streams, in agent-client-proc.c).
  *
  * Owns: filling each request body from plain arguments and handing back
- * the reply's useful part. Optional requests (PS, STATS) are refused
+ * the reply's useful part. Optional requests (PS, STATS, MOUNT_FS) are refused
  * locally with -EOPNOTSUPP when the agent did not advertise them. */
 #include "agent-client.h"
 
@@ -82,4 +82,18 @@ int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_
 	if (r == 0)
 		*st = reply.stats_reply;
 	return r;
+}
+
+int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *mount_point,
+			  char *const *options, uint32_t n_options, struct kv_err *err)
+{
+	struct kvap_mount_fs m = { .tag = (char *)tag,
+				   .mount_point = (char *)mount_point,
+				   .options = (char **)options,
+				   .n_options = n_options };
+	union kvap_body reply;
+
+	if (!(agent_client_features(c) & KVAP_FEAT_MOUNT_FS))
+		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement MOUNT_FS");
+	return agent_client_call(c, KVAP_MSG_MOUNT_FS, &m, &reply, err);
 }
