@@ -170,7 +170,8 @@ static inline void da_reset(struct drv_args *a)
 
 static inline void da_put(struct drv_args *a, const void *p, size_t len)
 {
-	memcpy(a->b + a->n, p, len);
+	if (len)
+		memcpy(a->b + a->n, p, len);
 	a->n += len;
 }
 

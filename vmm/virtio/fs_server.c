@@ -151,18 +151,54 @@ static const struct fs_op ops[] = {
 	OP(FUSE_FORGET, fs_op_forget, sizeof(struct fuse_forget_in), 0, OP_NOREPLY),
 	OP(FUSE_GETATTR, fs_op_getattr, sizeof(struct fuse_getattr_in),
 	   sizeof(struct fuse_attr_out), 0),
+	OP(FUSE_SETATTR, fs_op_setattr, sizeof(struct fuse_setattr_in),
+	   sizeof(struct fuse_attr_out), OP_MUT),
 	OP(FUSE_READLINK, fs_op_readlink, 0, 0, 0),
+	OP(FUSE_SYMLINK, fs_op_symlink, 0, sizeof(struct fuse_entry_out), OP_MUT),
+	OP(FUSE_MKNOD, fs_op_mknod, sizeof(struct fuse_mknod_in), sizeof(struct fuse_entry_out),
+	   OP_MUT),
+	OP(FUSE_MKDIR, fs_op_mkdir, sizeof(struct fuse_mkdir_in), sizeof(struct fuse_entry_out),
+	   OP_MUT),
+	OP(FUSE_UNLINK, fs_op_unlink, 0, 0, OP_MUT),
+	OP(FUSE_RMDIR, fs_op_rmdir, 0, 0, OP_MUT),
+	OP(FUSE_RENAME, fs_op_rename, sizeof(struct fuse_rename_in), 0, OP_MUT),
+	OP(FUSE_LINK, fs_op_link, sizeof(struct fuse_link_in), sizeof(struct fuse_entry_out),
+	   OP_MUT),
 	OP(FUSE_OPEN, fs_op_open, sizeof(struct fuse_open_in), sizeof(struct fuse_open_out), 0),
 	OP(FUSE_READ, fs_op_read, sizeof(struct fuse_read_in), 0, 0),
+	OP(FUSE_WRITE, fs_op_write, sizeof(struct fuse_write_in), sizeof(struct fuse_write_out),
+	   OP_MUT | OP_FIXED_ONLY),
 	OP(FUSE_STATFS, fs_op_statfs, 0, sizeof(struct fuse_statfs_out), 0),
 	OP(FUSE_RELEASE, fs_op_release, sizeof(struct fuse_release_in), 0, 0),
+	OP(FUSE_FSYNC, fs_op_fsync, sizeof(struct fuse_fsync_in), 0, 0),
+	OP(FUSE_SETXATTR, fs_op_setxattr, FUSE_COMPAT_SETXATTR_IN_SIZE, 0, OP_MUT | OP_BIG),
+	OP(FUSE_GETXATTR, fs_op_getxattr, sizeof(struct fuse_getxattr_in), 0, 0),
+	OP(FUSE_LISTXATTR, fs_op_listxattr, sizeof(struct fuse_getxattr_in), 0, 0),
+	OP(FUSE_REMOVEXATTR, fs_op_removexattr, 0, 0, OP_MUT),
+	OP(FUSE_FLUSH, fs_op_flush, sizeof(struct fuse_flush_in), 0, 0),
 	OP(FUSE_INIT, op_init, 16, 0, OP_BEFORE_INIT),
 	OP(FUSE_OPENDIR, fs_op_opendir, sizeof(struct fuse_open_in), sizeof(struct fuse_open_out),
 	   0),
 	OP(FUSE_READDIR, fs_op_readdir, sizeof(struct fuse_read_in), 0, 0),
 	OP(FUSE_RELEASEDIR, fs_op_releasedir, sizeof(struct fuse_release_in), 0, 0),
+	OP(FUSE_FSYNCDIR, fs_op_fsyncdir, sizeof(struct fuse_fsync_in), 0, 0),
+	OP(FUSE_GETLK, fs_op_getlk, sizeof(struct fuse_lk_in), sizeof(struct fuse_lk_out), 0),
+	OP(FUSE_SETLK, fs_op_setlk, sizeof(struct fuse_lk_in), 0, 0),
+	OP(FUSE_SETLKW, fs_op_setlkw, sizeof(struct fuse_lk_in), 0, 0),
+	OP(FUSE_ACCESS, fs_op_access, sizeof(struct fuse_access_in), 0, 0),
+	OP(FUSE_CREATE, fs_op_create, sizeof(struct fuse_create_in),
+	   sizeof(struct fuse_entry_out) + sizeof(struct fuse_open_out), OP_MUT),
+	OP(FUSE_INTERRUPT, fs_op_interrupt, sizeof(struct fuse_interrupt_in), 0, OP_NOREPLY),
 	OP(FUSE_DESTROY, op_destroy, 0, 0, 0),
+	OP(FUSE_BATCH_FORGET, fs_op_batch_forget, sizeof(struct fuse_batch_forget_in), 0,
+	   OP_NOREPLY | OP_FIXED_ONLY),
+	OP(FUSE_FALLOCATE, fs_op_fallocate, sizeof(struct fuse_fallocate_in), 0, OP_MUT),
 	OP(FUSE_READDIRPLUS, fs_op_readdirplus, sizeof(struct fuse_read_in), 0, 0),
+	OP(FUSE_RENAME2, fs_op_rename2, sizeof(struct fuse_rename2_in), 0, OP_MUT),
+	OP(FUSE_LSEEK, fs_op_lseek, sizeof(struct fuse_lseek_in), sizeof(struct fuse_lseek_out), 0),
+	OP(FUSE_COPY_FILE_RANGE, fs_op_copy_file_range, sizeof(struct fuse_copy_file_range_in),
+	   sizeof(struct fuse_write_out), OP_MUT),
+	OP(FUSE_SYNCFS, fs_op_syncfs, sizeof(struct fuse_syncfs_in), 0, 0),
 };
 
 static const struct fs_op enosys = { .fn = op_enosys };
@@ -251,7 +287,7 @@ int fs_server_handle(struct fs_server *s, const struct iovec *req, unsigned nreq
 	int ret = run(&r, op);
 	if (noreply)
 		return 0;
-	if (ret == FS_NO_REPLY)
+	if (ret == FS_NO_REPLY || (ret == 0 && r.reply_len == 0))
 		ret = -EIO; /* a handler for a request that wants a reply must give one */
 	if (ret < 0)
 		reply_error(&r, ret);

@@ -38,6 +38,10 @@ struct fs_server_config {
 	uint32_t max_write;   /* largest WRITE/READ payload, offered in INIT; 0: a default */
 	uint32_t max_inodes;  /* nodes the guest may hold at once; 0: a default */
 	uint32_t max_handles; /* open files and directories at once; 0: a default */
+	/* Serve file systems mounted inside the share too. Off (the default),
+	 * a name that is a mount point fails with EXDEV: only the share's own
+	 * mount is reachable. */
+	bool cross_mounts;
 };
 
 struct fs_server;

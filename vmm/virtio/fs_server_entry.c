@@ -258,10 +258,10 @@ int fs_op_access(struct fs_req *r)
 	if (r->h.uid == 0) {
 		if ((mask & X_OK) && !S_ISDIR(st.st_mode) && !(st.st_mode & 0111))
 			return -EACCES;
-		return 0;
+		return fs_reply(r, NULL, 0);
 	}
 	unsigned bits = r->h.uid == st.st_uid	? (st.st_mode >> 6) & 7
 			: r->h.gid == st.st_gid ? (st.st_mode >> 3) & 7
 						: st.st_mode & 7;
-	return (mask & ~bits) ? -EACCES : 0;
+	return (mask & ~bits) ? -EACCES : fs_reply(r, NULL, 0);
 }

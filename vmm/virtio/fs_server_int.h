@@ -208,12 +208,15 @@ int fs_arg_name(const struct fs_req *r, size_t off, const char **name, size_t *n
 /* Like fs_arg_name() for a name that must end the arguments exactly. */
 int fs_arg_last_name(const struct fs_req *r, size_t off, const char **name);
 /* Open name beneath directory dirfd: openat2 with RESOLVE_BENEATH |
- * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS and O_NOFOLLOW (a final
- * symlink is opened as itself with O_PATH). The fd is charged. */
-int fs_open_beneath(int dirfd, const char *name, int flags, mode_t mode);
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS (and RESOLVE_NO_XDEV unless
+ * cfg.cross_mounts) and O_NOFOLLOW (a final symlink is opened as itself
+ * with O_PATH). The fd is charged. */
+int fs_open_beneath(const struct fs_server *s, int dirfd, const char *name, int flags, mode_t mode);
 /* Open our own O_PATH fd again with flags, through /proc/self/fd (never for
  * a symlink). The fd is charged. */
 int fs_reopen(struct fs_server *s, const struct fs_node *n, int flags);
+/* An O_PATH descriptor of the inode open as fd (ours), charged. */
+int fs_opath_of(struct fs_server *s, int fd);
 int fs_stat_fd(int fd, struct stat *st);
 void fs_fill_attr(struct fuse_attr *a, const struct stat *st);
 void fs_fill_entry(struct fs_server *s, struct fuse_entry_out *e, uint64_t nodeid,
@@ -276,6 +279,12 @@ int fs_op_getlk(struct fs_req *r);
 int fs_op_setlk(struct fs_req *r);
 int fs_op_setlkw(struct fs_req *r);
 int fs_op_interrupt(struct fs_req *r);
+
+/* fs_server_io.c */
+/* The host open(2) flags for the guest's OPEN/CREATE flags. */
+int fs_host_flags(uint32_t guest);
+/* FOPEN_* flags for files, per cache mode. */
+uint32_t fs_open_flags(const struct fs_server *s);
 
 /* fs_server_dir.c */
 void fs_dirbuf_free(struct fs_dirbuf *db);

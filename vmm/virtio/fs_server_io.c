@@ -17,7 +17,7 @@
 #define WRITE_HDR (sizeof(struct fuse_in_header) + sizeof(struct fuse_write_in))
 #define MAX_IOV	  1024 /* IOV_MAX, and the virtqueue's longest chain */
 
-static uint32_t open_flags(const struct fs_server *s)
+uint32_t fs_open_flags(const struct fs_server *s)
 {
 	switch (s->cfg.cache) {
 	case FS_CACHE_ALWAYS:
@@ -31,7 +31,7 @@ static uint32_t open_flags(const struct fs_server *s)
 
 /* The host open flags for the guest's: no creation here, no O_DIRECT
  * (the guest's buffers need not meet the host's alignment). */
-static int host_flags(uint32_t guest)
+int fs_host_flags(uint32_t guest)
 {
 	int keep = O_ACCMODE | O_APPEND | O_TRUNC | O_NONBLOCK | O_DSYNC | O_SYNC | O_NOATIME;
 	return (int)guest & keep;
@@ -41,11 +41,11 @@ int fs_op_open(struct fs_req *r)
 {
 	struct fs_server *s = r->s;
 	struct fuse_open_in in;
-	struct fuse_open_out out = { .open_flags = open_flags(s) };
+	struct fuse_open_out out = { .open_flags = fs_open_flags(s) };
 	int ret;
 
 	memcpy(&in, r->arg, sizeof(in));
-	int flags = host_flags(in.flags);
+	int flags = fs_host_flags(in.flags);
 	if (s->cfg.readonly && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
 		return -EROFS;
 	struct fs_node *n = fs_node_get(s, r->h.nodeid);

@@ -52,12 +52,13 @@ int fs_arg_last_name(const struct fs_req *r, size_t off, const char **name)
 	return ret;
 }
 
-int fs_open_beneath(int dirfd, const char *name, int flags, mode_t mode)
+int fs_open_beneath(const struct fs_server *s, int dirfd, const char *name, int flags, mode_t mode)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
 		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+			   (s->cfg.cross_mounts ? 0 : RESOLVE_NO_XDEV),
 	};
 	int ret = fs_fd_charge();
 
@@ -97,6 +98,22 @@ int fs_reopen(struct fs_server *s, const struct fs_node *n, int flags)
 		ret = -errno;
 		fs_fd_uncharge();
 		return ret == -ENFILE ? -EMFILE : ret;
+	}
+	return ret;
+}
+
+int fs_opath_of(struct fs_server *s, int fd)
+{
+	char name[16];
+	int ret = fs_fd_charge();
+
+	if (ret < 0)
+		return ret;
+	snprintf(name, sizeof(name), "%d", fd);
+	ret = openat(s->proc_fd, name, O_PATH | O_CLOEXEC);
+	if (ret < 0) {
+		ret = errno == ENFILE ? -EMFILE : -errno;
+		fs_fd_uncharge();
 	}
 	return ret;
 }
@@ -154,7 +171,7 @@ void fs_fill_entry(struct fs_server *s, struct fuse_entry_out *e, uint64_t nodei
 int fs_do_lookup(struct fs_server *s, int dirfd, const char *name, struct fuse_entry_out *e)
 {
 	struct stat st;
-	int fd = fs_open_beneath(dirfd, name, O_PATH, 0);
+	int fd = fs_open_beneath(s, dirfd, name, O_PATH, 0);
 	int ret;
 
 	if (fd < 0)
