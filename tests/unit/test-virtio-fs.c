@@ -87,7 +87,7 @@ static int req_ex(unsigned q, uint32_t op, uint64_t nodeid, const void *args, si
 	h_kick(&h, q);
 	if (!h_wait_used(&h, q, ++used[q], 10000))
 		return 2;
-	uint32_t id, len;
+	uint32_t id = 0, len = 0;
 	while (vqd_take_used(&h.drv[q], &id, &len))
 		;
 	if (olen)
