@@ -91,10 +91,14 @@ bench: deps build guest
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
 fuzz: deps $(FUZZ)/build.ninja
-	$(MESON) compile -C $(FUZZ) fuzz-agent-proto
-	mkdir -p $(FUZZ)/corpus/agent-proto
+	$(MESON) compile -C $(FUZZ) fuzz-agent-proto fuzz-fs-server
+	mkdir -p $(FUZZ)/corpus/agent-proto $(FUZZ)/corpus/fs-server
 	$(FUZZ)/tests/fuzz/fuzz-agent-proto -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		$(FUZZ)/corpus/agent-proto tests/fuzz/corpus/agent-proto
+	@# The FUSE server works on a scratch share under $(FUZZ).
+	FS_TEST_DIR=$(abspath $(FUZZ)) $(FUZZ)/tests/fuzz/fuzz-fs-server \
+		-max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		$(FUZZ)/corpus/fs-server tests/fuzz/corpus/fs-server
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

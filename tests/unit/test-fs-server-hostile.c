@@ -68,7 +68,7 @@ static int call_name(uint32_t op, uint64_t parent, const void *fixed, size_t fle
 {
 	struct drv_args a;
 	uint8_t out[256];
-	size_t n;
+	size_t n = 0;
 
 	da_reset(&a);
 	da_put(&a, fixed, flen);
@@ -86,7 +86,7 @@ static void test_names(void)
 	struct fuse_create_in cr = { .flags = O_RDWR, .mode = S_IFREG | 0644 };
 	struct fuse_rename_in rn = { .newdir = FUSE_ROOT_ID };
 	struct fuse_link_in li;
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	int fails = 0;
 
 	drv_lookup(&d, FUSE_ROOT_ID, "d", &e);
@@ -117,10 +117,10 @@ static void test_names(void)
 
 static void test_symlink_escapes(void)
 {
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	struct fuse_mkdir_in mk = { .mode = 0755 };
 	struct fuse_create_in cr = { .flags = O_RDWR, .mode = S_IFREG | 0644 };
-	uint64_t fh;
+	uint64_t fh = 0;
 
 	static const char *links[] = { "s", "rel", "slash" };
 	for (int i = 0; i < 3; i++) {
@@ -135,7 +135,7 @@ static void test_symlink_escapes(void)
 		   links[i]);
 		struct fuse_setattr_in sa = { .valid = FATTR_SIZE, .size = 0 };
 		struct fuse_attr_out ao;
-		size_t n;
+		size_t n = 0;
 		ok(drv_call(&d, FUSE_SETATTR, e.nodeid, &sa, sizeof(sa), &ao, sizeof(ao), &n) ==
 		       -EINVAL,
 		   "%s: SETATTR size (truncate) EINVAL, nothing followed", links[i]);
@@ -197,10 +197,10 @@ static void *racer(void *opaque)
 
 	drv_init(&g, srv);
 	for (int i = 0; i < 2000; i++) {
-		struct fuse_entry_out dir, f;
+		struct fuse_entry_out dir = { 0 }, f = { 0 };
 		char buf[16];
-		size_t n;
-		uint64_t fh;
+		size_t n = 0;
+		uint64_t fh = 0;
 		if (drv_lookup(&g, FUSE_ROOT_ID, "d", &dir) != 0) {
 			res->refused++;
 			continue;
@@ -260,7 +260,7 @@ static int bind_child(void)
 	char mnt[PATH_MAX];
 	struct fs_server *s;
 	struct kv_err err;
-	struct fuse_entry_out e, f;
+	struct fuse_entry_out e = { 0 }, f = { 0 };
 	int bits = 0;
 
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -315,7 +315,7 @@ static int many_lookups(struct drv *g, int count, uint64_t *nodes, int *first_er
 	*first_err = 0;
 	for (int i = 0; i < count; i++) {
 		char name[32];
-		struct fuse_entry_out e;
+		struct fuse_entry_out e = { 0 };
 		snprintf(name, sizeof(name), "f%04d", i);
 		int r = drv_lookup(g, FUSE_ROOT_ID, name, &e);
 		if (r == 0)
@@ -353,7 +353,7 @@ static void test_limits(void)
 	int got = many_lookups(&g, 20, nodes, &first);
 	ok(got == 8 && first == -ENFILE, "max_inodes 8: 8 nodes, then ENFILE");
 	drv_forget(&g, nodes[0], 1);
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	ok(drv_lookup(&g, FUSE_ROOT_ID, "f0399", &e) == 0, "after one FORGET, a LOOKUP again");
 	uint64_t fh[4];
 	int opened = 0, err4 = 0;
@@ -409,7 +409,7 @@ static void test_limits(void)
 	lim.rlim_max = old.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &lim);
 	got = many_lookups(&g, 100, nodes, &first);
-	uint64_t dfh;
+	uint64_t dfh = 0;
 	ok(got >= 10 && got <= 20 && first == -EMFILE,
 	   "RLIMIT_NOFILE lowered under the server: EMFILE from the kernel, passed on");
 	ok(drv_open(&g, FUSE_OPENDIR, FUSE_ROOT_ID, O_RDONLY, &dfh, NULL) == -EMFILE,
@@ -428,7 +428,7 @@ static void test_limits(void)
 static void test_garbage(void)
 {
 	uint8_t args[600], out[512];
-	size_t n;
+	size_t n = 0;
 	int bad = 0, calls = 0;
 	unsigned seed = 1;
 
@@ -475,7 +475,7 @@ static void test_garbage(void)
 				     sizeof(out), &n) == -EINVAL;
 	ok(short_ok == 23, "23 opcodes with their fixed arguments one byte short: EINVAL");
 	/* FORGET abuse. */
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	drv_lookup(&d, FUSE_ROOT_ID, "d", &e);
 	drv_forget(&d, e.nodeid, UINT64_MAX);
 	drv_forget(&d, e.nodeid, UINT64_MAX);
@@ -493,10 +493,10 @@ static void *churn(void *opaque)
 
 	drv_init(&g, srv);
 	for (int i = 0; i < 300; i++) {
-		struct fuse_entry_out e, f;
-		uint64_t fh;
+		struct fuse_entry_out e = { 0 }, f = { 0 };
+		uint64_t fh = 0;
 		char buf[16];
-		size_t n;
+		size_t n = 0;
 		if (drv_lookup(&g, FUSE_ROOT_ID, "d", &e) == 0) {
 			if (drv_lookup(&g, e.nodeid, "file", &f) == 0) {
 				if (drv_open(&g, FUSE_OPEN, f.nodeid, O_RDONLY, &fh, NULL) == 0) {

@@ -46,9 +46,9 @@ static int getx(uint64_t node, uint32_t op, const char *name, uint32_t size, voi
 
 static void test_xattr(void)
 {
-	struct fuse_entry_out e, l;
+	struct fuse_entry_out e = { 0 }, l = { 0 };
 	char buf[256], p[PATH_MAX];
-	size_t n;
+	size_t n = 0;
 
 	ft_write(share, "xf", "x");
 	symlink("xf", ft_path(p, share, "xl"));
@@ -127,7 +127,7 @@ static int lk(uint32_t op, uint64_t node, uint64_t fh, uint64_t owner, uint32_t 
 				 .owner = owner,
 				 .lk = { .start = start, .end = end, .type = type, .pid = 9 } };
 	struct fuse_lk_out o;
-	size_t n;
+	size_t n = 0;
 	int e = drv_call(&d, op, node, &in, sizeof(in), &o, sizeof(o), &n);
 	if (e == 0 && out)
 		*out = o.lk;
@@ -165,8 +165,8 @@ static int host_getlk(const char *name)
 
 static void test_locks(void)
 {
-	struct fuse_entry_out e;
-	struct fuse_file_lock got;
+	struct fuse_entry_out e = { 0 };
+	struct fuse_file_lock got = { 0 };
 	uint64_t fa, fb;
 	const uint64_t A = 0xaaaa, B = 0xbbbb, MAX = INT64_MAX;
 
@@ -275,11 +275,11 @@ static void test_locks(void)
 
 static void test_data_ops(void)
 {
-	struct fuse_entry_out e, e2;
+	struct fuse_entry_out e = { 0 }, e2 = { 0 };
 	uint64_t fh, fh2;
 	char p[PATH_MAX];
 	struct stat st;
-	size_t n;
+	size_t n = 0;
 
 	ft_write(share, "sparse", "");
 	drv_lookup(&d, FUSE_ROOT_ID, "sparse", &e);
@@ -350,7 +350,7 @@ static void test_data_ops(void)
 
 	struct fuse_syncfs_in sy = { 0 };
 	ok(drv_call(&d, FUSE_SYNCFS, FUSE_ROOT_ID, &sy, sizeof(sy), NULL, 0, NULL) == 0, "SYNCFS");
-	uint64_t dfh;
+	uint64_t dfh = 0;
 	drv_open(&d, FUSE_OPENDIR, FUSE_ROOT_ID, O_RDONLY, &dfh, NULL);
 	struct fuse_fsync_in fs = { .fh = dfh };
 	ok(drv_call(&d, FUSE_FSYNCDIR, FUSE_ROOT_ID, &fs, sizeof(fs), NULL, 0, NULL) == 0,
@@ -375,7 +375,7 @@ static void test_data_ops(void)
 
 static void test_access(void)
 {
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	struct fuse_access_in in = { .mask = R_OK };
 	char p[PATH_MAX];
 
@@ -403,10 +403,10 @@ static void test_readonly(void)
 	struct fs_server *s;
 	struct kv_err err;
 	struct drv r;
-	struct fuse_entry_out e;
-	uint64_t fh;
+	struct fuse_entry_out e = { 0 };
+	uint64_t fh = 0;
 	char buf[16];
-	size_t n;
+	size_t n = 0;
 
 	ok(fs_server_create(&c, &s, &err) == 0, "create read-only");
 	drv_init(&r, s);
@@ -415,7 +415,7 @@ static void test_readonly(void)
 	ok(drv_open(&r, FUSE_OPEN, e.nodeid, O_RDONLY, &fh, NULL) == 0 &&
 	       drv_read(&r, e.nodeid, fh, 2, 4, buf, &n) == 0 && n == 4,
 	   "read-only: OPEN O_RDONLY and READ work");
-	uint64_t fh2;
+	uint64_t fh2 = 0;
 	ok(drv_open(&r, FUSE_OPEN, e.nodeid, O_RDWR, &fh2, NULL) == -EROFS, "OPEN O_RDWR: EROFS");
 	ok(drv_open(&r, FUSE_OPEN, e.nodeid, O_RDONLY | O_TRUNC, &fh2, NULL) == -EROFS,
 	   "OPEN O_TRUNC: EROFS");

@@ -46,8 +46,8 @@ static int create(uint64_t parent, const char *name, uint32_t flags, uint32_t mo
 	struct {
 		struct fuse_entry_out e;
 		struct fuse_open_out o;
-	} out;
-	size_t n;
+	} out = { 0 };
+	size_t n = 0;
 
 	da_reset(&a);
 	da_put(&a, &in, sizeof(in));
@@ -69,8 +69,8 @@ static int mkdir_(uint64_t parent, const char *name, uint32_t mode, uint32_t uma
 {
 	struct drv_args a;
 	struct fuse_mkdir_in in = { .mode = mode, .umask = umask };
-	struct fuse_entry_out tmp;
-	size_t n;
+	struct fuse_entry_out tmp = { 0 };
+	size_t n = 0;
 
 	da_reset(&a);
 	da_put(&a, &in, sizeof(in));
@@ -82,8 +82,8 @@ static int mknod_(const char *name, uint32_t mode, uint32_t rdev, struct fuse_en
 {
 	struct drv_args a;
 	struct fuse_mknod_in in = { .mode = mode, .rdev = rdev };
-	struct fuse_entry_out tmp;
-	size_t n;
+	struct fuse_entry_out tmp = { 0 };
+	size_t n = 0;
 
 	da_reset(&a);
 	da_put(&a, &in, sizeof(in));
@@ -111,7 +111,7 @@ static int rename_(uint32_t op, const char *from, const char *to, uint32_t flags
 static int setattr(uint64_t nodeid, struct fuse_setattr_in *in, struct fuse_attr *attr)
 {
 	struct fuse_attr_out out;
-	size_t n;
+	size_t n = 0;
 	int e = drv_call(&d, FUSE_SETATTR, nodeid, in, sizeof(*in), &out, sizeof(out), &n);
 	if (e == 0 && attr)
 		*attr = out.attr;
@@ -120,12 +120,12 @@ static int setattr(uint64_t nodeid, struct fuse_setattr_in *in, struct fuse_attr
 
 static void test_create_write(void)
 {
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	struct stat st;
-	uint64_t fh;
+	uint64_t fh = 0;
 	uint32_t w;
 	char buf[64];
-	size_t n;
+	size_t n = 0;
 
 	ok(create(FUSE_ROOT_ID, "new", O_RDWR, 0644, 022, &e, &fh) == 0, "CREATE new");
 	ok(hstat("new", &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0644 &&
@@ -163,8 +163,8 @@ static void test_create_write(void)
 	ok(drv_release(&d, FUSE_RELEASE, e.nodeid, fh) == 0, "RELEASE");
 	ok(drv_write(&d, e.nodeid, fh, 0, "x", 1, &w) == -EBADF, "WRITE after RELEASE: EBADF");
 
-	uint64_t fh2;
-	struct fuse_entry_out e2;
+	uint64_t fh2 = 0;
+	struct fuse_entry_out e2 = { 0 };
 	ok(create(FUSE_ROOT_ID, "new", O_RDWR | O_EXCL, 0644, 0, &e2, &fh2) == -EEXIST,
 	   "CREATE O_EXCL of an existing name: EEXIST");
 	ok(create(FUSE_ROOT_ID, "new", O_RDWR | O_TRUNC, 0600, 0, &e2, &fh2) == 0 &&
@@ -187,10 +187,10 @@ static void test_create_write(void)
 
 static void test_setattr(void)
 {
-	struct fuse_entry_out e;
-	struct fuse_attr a;
+	struct fuse_entry_out e = { 0 };
+	struct fuse_attr a = { 0 };
 	struct stat st;
-	uint64_t fh;
+	uint64_t fh = 0;
 
 	create(FUSE_ROOT_ID, "attr", O_RDWR, 0644, 0, &e, &fh);
 	drv_write(&d, e.nodeid, fh, 0, "0123456789", 10, NULL);
@@ -234,7 +234,7 @@ static void test_setattr(void)
 	drv_release(&d, FUSE_RELEASE, e.nodeid, fh);
 	drv_forget(&d, e.nodeid, 1);
 
-	struct fuse_entry_out l;
+	struct fuse_entry_out l = { 0 };
 	drv_lookup(&d, FUSE_ROOT_ID, "lnk0", &l);
 	in = (struct fuse_setattr_in){ .valid = FATTR_MODE, .mode = 0600 };
 	ok(setattr(l.nodeid, &in, &a) == -EOPNOTSUPP, "SETATTR mode of a symlink: EOPNOTSUPP");
@@ -247,7 +247,7 @@ static void test_setattr(void)
 
 static void test_nodes(void)
 {
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	struct stat st;
 
 	ok(mknod_("fifo", S_IFIFO | 0640, 0, &e) == 0 && S_ISFIFO(e.attr.mode) &&
@@ -271,7 +271,7 @@ static void test_nodes(void)
 	ok(mknod_("dir", S_IFDIR | 0755, 0, &e) == -EINVAL, "MKNOD of a directory: EINVAL");
 	ok(mknod_("lnk", S_IFLNK | 0755, 0, &e) == -EINVAL, "MKNOD of a symlink: EINVAL");
 	ok(mknod_("fifo", S_IFIFO | 0640, 0, &e) == -EEXIST, "MKNOD over an existing name: EEXIST");
-	uint64_t fh;
+	uint64_t fh = 0;
 	ok(drv_lookup(&d, FUSE_ROOT_ID, "null", &e) == 0 &&
 	       drv_open(&d, FUSE_OPEN, e.nodeid, O_RDWR, &fh, NULL) == -EINVAL,
 	   "OPEN of a device node: refused (the guest's kernel opens those itself)");
@@ -301,10 +301,10 @@ static void test_nodes(void)
 static void test_links(void)
 {
 	struct drv_args a;
-	struct fuse_entry_out e, t;
+	struct fuse_entry_out e = { 0 }, t = { 0 };
 	struct stat st;
 	char p[PATH_MAX], buf[PATH_MAX];
-	size_t n;
+	size_t n = 0;
 
 	da_reset(&a);
 	da_str(&a, "sym");
@@ -369,9 +369,9 @@ static void test_links(void)
 
 static void test_creds(void)
 {
-	struct fuse_entry_out e, dir;
+	struct fuse_entry_out e = { 0 }, dir = { 0 };
 	struct stat st;
-	uint64_t fh;
+	uint64_t fh = 0;
 
 	d.uid = 1000;
 	d.gid = 1000;
@@ -393,7 +393,7 @@ static void test_creds(void)
 	da_reset(&a);
 	da_str(&a, "s1000");
 	da_str(&a, "target");
-	size_t n;
+	size_t n = 0;
 	ok(drv_call(&d, FUSE_SYMLINK, FUSE_ROOT_ID, a.b, a.n, &e, sizeof(e), &n) == 0 &&
 	       hstat("s1000", &st) == 0 && st.st_uid == 1000,
 	   "SYMLINK as 1000");
@@ -452,10 +452,10 @@ static void *cred_worker(void *opaque)
 	for (int i = 0; i < 50; i++) {
 		struct drv_args a;
 		struct fuse_mkdir_in in = { .mode = 0755 };
-		struct fuse_entry_out e;
+		struct fuse_entry_out e = { 0 };
 		char name[64], p[PATH_MAX];
 		struct stat st;
-		size_t n;
+		size_t n = 0;
 
 		snprintf(name, sizeof(name), "t%d-%d", t->idx, i);
 		da_reset(&a);

@@ -74,10 +74,10 @@ static void test_create(void)
 
 static void test_init(void)
 {
-	struct fuse_init_out o;
-	struct fuse_attr a;
+	struct fuse_init_out o = { 0 };
+	struct fuse_attr a = { 0 };
 	struct fuse_init_in in = { .major = 7, .minor = 36, .flags = 0xffffffff };
-	size_t n;
+	size_t n = 0;
 
 	ok(drv_getattr(&d, FUSE_ROOT_ID, &a) == -EIO, "before INIT: GETATTR gets EIO");
 	in.major = 6;
@@ -104,7 +104,7 @@ static void test_init(void)
 
 static void test_lookup(void)
 {
-	struct fuse_entry_out e, e2;
+	struct fuse_entry_out e = { 0 }, e2 = { 0 };
 	struct stat st;
 	char p[PATH_MAX];
 
@@ -142,7 +142,7 @@ static void test_lookup(void)
 static void test_names(void)
 {
 	char longname[300];
-	size_t n;
+	size_t n = 0;
 
 	ok(drv_lookup(&d, FUSE_ROOT_ID, "", NULL) == -EINVAL, "LOOKUP \"\": EINVAL");
 	ok(drv_lookup(&d, FUSE_ROOT_ID, ".", NULL) == -EINVAL, "LOOKUP \".\": EINVAL");
@@ -164,9 +164,9 @@ static void test_names(void)
 
 static void test_symlinks(void)
 {
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 	char buf[256];
-	size_t n;
+	size_t n = 0;
 
 	ok(drv_lookup(&d, FUSE_ROOT_ID, "link", &e) == 0 && S_ISLNK(e.attr.mode),
 	   "LOOKUP of a symlink gives the symlink itself");
@@ -174,7 +174,7 @@ static void test_symlinks(void)
 	ok(drv_call(&d, FUSE_READLINK, e.nodeid, NULL, 0, buf, sizeof(buf), &n) == 0 && n == 5 &&
 	       memcmp(buf, "hello", 5) == 0,
 	   "READLINK link: hello");
-	uint64_t fh;
+	uint64_t fh = 0;
 	ok(drv_open(&d, FUSE_OPEN, e.nodeid, O_RDONLY, &fh, NULL) == -ELOOP,
 	   "OPEN of a symlink node: ELOOP (never followed on the host)");
 	drv_forget(&d, e.nodeid, 1);
@@ -192,11 +192,11 @@ static void test_symlinks(void)
 
 static void test_read(void)
 {
-	struct fuse_entry_out e;
-	uint64_t fh;
-	uint32_t of;
+	struct fuse_entry_out e = { 0 };
+	uint64_t fh = 0;
+	uint32_t of = 0;
 	char buf[64];
-	size_t n;
+	size_t n = 0;
 
 	ok(drv_lookup(&d, FUSE_ROOT_ID, "hello", &e) == 0, "LOOKUP hello");
 	ok(drv_open(&d, FUSE_OPEN, e.nodeid, O_RDONLY, &fh, &of) == 0 && of == 0,
@@ -252,9 +252,9 @@ static void collect(const struct fuse_entry_out *e, const struct fuse_dirent *de
 /* Read a whole directory with READDIR(PLUS) replies of size bytes. */
 static int read_dir(uint64_t nodeid, bool plus, uint32_t size, struct seen *s, int *calls)
 {
-	uint64_t fh, off = 0;
+	uint64_t fh = 0, off = 0;
 	uint64_t buf[1024];
-	size_t n;
+	size_t n = 0;
 
 	memset(s, 0, sizeof(*s));
 	*calls = 0;
@@ -298,7 +298,7 @@ static void test_readdir(void)
 {
 	struct seen s;
 	int calls;
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 
 	ok(read_dir(FUSE_ROOT_ID, false, 4096, &s, &calls) == 0, "READDIR of the root");
 	ok(s.count == 9 && s.dots == 2 && has(&s, "hello") && has(&s, "sub") && has(&s, "up") &&
@@ -333,8 +333,8 @@ static void test_readdir(void)
 		if (s.nodes[i])
 			drv_forget(&d, s.nodes[i], 1);
 
-	uint64_t fh, buf[64];
-	size_t n;
+	uint64_t fh = 0, buf[64];
+	size_t n = 0;
 	ok(drv_open(&d, FUSE_OPENDIR, e.nodeid, O_RDONLY, &fh, NULL) == 0, "OPENDIR many");
 	struct fuse_read_in in = { .fh = fh, .size = 16 };
 	ok(drv_call(&d, FUSE_READDIR, e.nodeid, &in, sizeof(in), buf, 16, &n) == -EINVAL,
@@ -359,7 +359,7 @@ static void test_statfs(void)
 {
 	struct fuse_statfs_out o;
 	struct statfs sf;
-	size_t n;
+	size_t n = 0;
 
 	statfs(share, &sf);
 	ok(drv_call(&d, FUSE_STATFS, FUSE_ROOT_ID, NULL, 0, &o, sizeof(o), &n) == 0 &&
@@ -370,9 +370,9 @@ static void test_statfs(void)
 
 static void test_malformed(void)
 {
-	struct fuse_attr a;
+	struct fuse_attr a = { 0 };
 	struct fuse_getattr_in in = { 0 };
-	size_t n;
+	size_t n = 0;
 
 	ok(drv_call_ex(&d, FUSE_GETATTR, 1, &in, sizeof(in), NULL, 0, &a, sizeof(a), &n, 57) ==
 		   -EINVAL &&
@@ -416,7 +416,7 @@ static void test_malformed(void)
 
 static void test_lifecycle(void)
 {
-	struct fuse_entry_out e;
+	struct fuse_entry_out e = { 0 };
 
 	ok(drv_lookup(&d, FUSE_ROOT_ID, "hello", &e) == 0, "LOOKUP hello");
 	ok(drv_call(&d, FUSE_DESTROY, 0, NULL, 0, NULL, 0, NULL) == 0, "DESTROY");
@@ -424,13 +424,13 @@ static void test_lifecycle(void)
 	ok(drv_fuse_init(&d, 0xffffffff, NULL) == 0, "INIT again");
 	ok(drv_getattr(&d, e.nodeid, NULL) == -ESTALE, "the old session's nodeid is stale");
 	ok(drv_lookup(&d, FUSE_ROOT_ID, "hello", &e) == 0, "LOOKUP hello");
-	uint64_t fh;
+	uint64_t fh = 0;
 	ok(drv_open(&d, FUSE_OPEN, e.nodeid, O_RDONLY, &fh, NULL) == 0, "OPEN hello");
 	fs_server_reset(srv);
 	ok(drv_getattr(&d, FUSE_ROOT_ID, NULL) == -EIO, "after reset: EIO until INIT");
 	ok(drv_fuse_init(&d, 0xffffffff, NULL) == 0, "INIT after reset");
 	char buf[8];
-	size_t n;
+	size_t n = 0;
 	ok(drv_read(&d, e.nodeid, fh, 0, 4, buf, &n) == -EBADF, "the old fh is gone");
 	ok(drv_getattr(&d, e.nodeid, NULL) == -ESTALE, "the old nodeid is gone");
 }
@@ -441,10 +441,10 @@ static void test_cache_modes(void)
 	struct fs_server *s;
 	struct kv_err err;
 	struct drv d2;
-	struct fuse_entry_out e;
-	struct fuse_init_out o;
-	uint64_t fh;
-	uint32_t of;
+	struct fuse_entry_out e = { 0 };
+	struct fuse_init_out o = { 0 };
+	uint64_t fh = 0;
+	uint32_t of = 0;
 
 	ok(fs_server_create(&c, &s, &err) == 0, "create cache=always");
 	drv_init(&d2, s);
@@ -472,7 +472,7 @@ static void test_cache_modes(void)
 	ok(drv_open(&d2, FUSE_OPEN, e.nodeid, O_RDONLY, &fh, &of) == 0 && of == FOPEN_DIRECT_IO,
 	   "cache=never: OPEN with direct I/O");
 	char buf[8];
-	size_t n;
+	size_t n = 0;
 	ok(drv_read(&d2, e.nodeid, fh, 0, 200 * 1024, NULL, &n) == -EINVAL,
 	   "a READ above max_pages: EINVAL");
 	fs_server_destroy(s); /* with a node and a handle still held */

@@ -12,7 +12,10 @@
  * Threading: fs_server_handle() may be called from several threads at once
  * (the device's workers) and may block on host I/O; it never runs on a vCPU
  * thread. fs_server_reset() and fs_server_destroy() are called with no
- * handle() in flight.
+ * handle() in flight. The first fs_server_handle() on a thread gives that
+ * thread a private fs_struct (unshare(CLONE_FS)), so that its umask can be
+ * the guest caller's while it creates a file; the thread's cwd and root are
+ * left alone.
  *
  * The guest is hostile: every length, nodeid, handle and name it sends is
  * checked, and nothing it sends can reach a host file outside cfg->path. */

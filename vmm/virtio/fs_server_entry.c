@@ -3,8 +3,8 @@
  * Owns: LOOKUP, FORGET, BATCH_FORGET, GETATTR, SETATTR, READLINK, STATFS
  * and ACCESS. Everything here works on a node's O_PATH descriptor: stat,
  * chown, utimensat and readlink take it with AT_EMPTY_PATH; chmod, which
- * has no such form before Linux 6.6, goes through /proc/self/fd/N of our
- * own descriptor; truncation opens the node again (regular files only). */
+ * has no such form before Linux 6.6, follows the magic link of our own
+ * descriptor in /proc/self/fd; truncation opens the node again (regular files only). */
 #include "fs_server_int.h"
 #include "virtqueue.h"
 
@@ -137,11 +137,11 @@ static int do_setattr(struct fs_server *s, struct fs_node *n, struct fs_handle *
 	int ret;
 
 	if (in->valid & FATTR_MODE) {
-		char path[32];
+		char name[16];
 		if (n->type == S_IFLNK)
 			return -EOPNOTSUPP;
-		fs_proc_path(path, sizeof(path), n->fd);
-		if (chmod(path, in->mode & 07777) < 0)
+		fs_proc_name(name, sizeof(name), n->fd);
+		if (fchmodat(s->proc_fd, name, in->mode & 07777, 0) < 0)
 			return -errno;
 	}
 	if (in->valid & (FATTR_UID | FATTR_GID)) {

@@ -232,8 +232,11 @@ struct fs_creds {
 };
 int fs_creds_enter(const struct fs_req *r, mode_t umask, struct fs_creds *c);
 void fs_creds_leave(struct fs_creds *c);
-/* "/proc/self/fd/N" for our own fd N, for the *xattr and chmod calls that
- * have no fd form for O_PATH descriptors. */
+/* "N" for our own fd N: the name of its magic link in s->proc_fd, for the
+ * calls that have no form taking an O_PATH descriptor (chmod, link). */
+void fs_proc_name(char *buf, size_t len, int fd);
+/* "/proc/self/fd/N", our own fd N's magic link, for the *xattr calls,
+ * which take no directory fd. */
 void fs_proc_path(char *buf, size_t len, int fd);
 uint32_t fs_encode_dev(dev_t d);
 dev_t fs_decode_dev(uint32_t d);

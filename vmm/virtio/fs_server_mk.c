@@ -154,10 +154,12 @@ int fs_op_link(struct fs_req *r)
 		 * else the magic link of our own fd. */
 		ret = linkat(old->fd, "", p->fd, name, AT_EMPTY_PATH) < 0 ? -errno : 0;
 		if (ret == -ENOENT || ret == -EPERM) {
-			char path[32];
-			fs_proc_path(path, sizeof(path), old->fd);
-			ret =
-			    linkat(AT_FDCWD, path, p->fd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+			char num[16];
+			fs_proc_name(num, sizeof(num), old->fd);
+			if (linkat(r->s->proc_fd, num, p->fd, name, AT_SYMLINK_FOLLOW) < 0)
+				ret = -errno;
+			else
+				ret = 0;
 		}
 		if (ret == 0)
 			ret = reply_new_entry(r, p, name);

@@ -75,8 +75,24 @@ int fs_open_beneath(const struct fs_server *s, int dirfd, const char *name, int 
 	return ret;
 }
 
+/* 1: this thread has its own fs_struct (its umask), -1: unshare failed. */
+static __thread int thread_fs_own;
+
+static bool own_fs_struct(void)
+{
+	if (thread_fs_own == 0)
+		thread_fs_own = unshare(CLONE_FS) == 0 ? 1 : -1;
+	return thread_fs_own > 0;
+}
+
+void fs_proc_name(char *buf, size_t len, int fd)
+{
+	snprintf(buf, len, "%d", fd);
+}
+
 void fs_proc_path(char *buf, size_t len, int fd)
 {
+	/* Absolute: the calling thread's cwd is its own business. */
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
@@ -90,7 +106,7 @@ int fs_reopen(struct fs_server *s, const struct fs_node *n, int flags)
 	ret = fs_fd_charge();
 	if (ret < 0)
 		return ret;
-	snprintf(name, sizeof(name), "%d", n->fd);
+	fs_proc_name(name, sizeof(name), n->fd);
 	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_TMPFILE);
 	/* The magic link is our own fd, to an inode already beneath the share. */
 	ret = openat(s->proc_fd, name, flags | O_CLOEXEC);
@@ -109,7 +125,7 @@ int fs_opath_of(struct fs_server *s, int fd)
 
 	if (ret < 0)
 		return ret;
-	snprintf(name, sizeof(name), "%d", fd);
+	fs_proc_name(name, sizeof(name), fd);
 	ret = openat(s->proc_fd, name, O_PATH | O_CLOEXEC);
 	if (ret < 0) {
 		ret = errno == ENFILE ? -EMFILE : -errno;
@@ -190,9 +206,6 @@ int fs_do_lookup(struct fs_server *s, int dirfd, const char *name, struct fuse_e
 
 /* ---- credentials ---------------------------------------------------------- */
 
-/* 1: this thread has its own fs_struct (umask), -1: unshare failed. */
-static __thread int thread_fs_own;
-
 static uint32_t fsuid_now(void)
 {
 	return (uint32_t)syscall(SYS_setfsuid, -1);
@@ -223,9 +236,7 @@ static void raise_caps(void)
 int fs_creds_enter(const struct fs_req *r, mode_t umask_bits, struct fs_creds *c)
 {
 	*c = (struct fs_creds){ 0 };
-	if (thread_fs_own == 0)
-		thread_fs_own = unshare(CLONE_FS) == 0 ? 1 : -1;
-	if (thread_fs_own > 0) {
+	if (own_fs_struct()) {
 		c->old_umask = umask(umask_bits & 0777);
 		c->umask_set = true;
 	}

@@ -3,8 +3,9 @@
  * Owns: SETXATTR, GETXATTR, LISTXATTR and REMOVEXATTR. An O_PATH
  * descriptor has no f*xattr() form, and an inode may be a symlink or a
  * special file we must not open, so each call goes through the magic link
- * /proc/self/fd/N of the node's own descriptor: the path walk lands on that
+ * /proc/self/fd/N of the node's own descriptor: the walk lands on that
  * inode and stops there (a symlink's own attributes, never its target's).
+ * (So /proc must be mounted in the VMM's root, as fs_server_create checks.)
  * Every namespace passes through as the host kernel allows it to root:
  * trusted.overlay.* for an overlayfs the guest builds on the share,
  * security.capability for file capabilities, system.posix_acl_*, user.*. */
