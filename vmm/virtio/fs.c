@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FS_DEFAULT_WORKERS  4
+/* More workers than the server lets SETLKW requests block at once (4), so
+ * the request that unlocks always finds a worker. */
+#define FS_DEFAULT_WORKERS  8
 #define FS_MAX_WORKERS	    64
 #define FS_DEFAULT_INFLIGHT 128
 #define FS_MAX_INFLIGHT	    1024
