@@ -250,7 +250,7 @@ static void config(void)
 	ok(cfg[0] == 'a' && cfg[1] == 'b', "writes to the config are ignored");
 	ok(last_cfg.cache == FS_CACHE_NEVER && last_cfg.readonly &&
 	       strcmp(last_cfg.path, "/share") == 0 && last_cfg.max_write >= 128 * 1024 &&
-	       last_cfg.max_write <= (VIRTIO_DEV_QUEUE_SIZE - 4) * 4096U,
+	       last_cfg.max_write <= (VIRTIO_FS_QUEUE_SIZE - 4) * 4096U,
 	   "server config: path, cache, readonly, max_write %u fits the queue", last_cfg.max_write);
 	d->ops->config_read(d, 0, cfg, 8);
 	drop(d);

@@ -44,7 +44,7 @@ static int req_ex(unsigned q, uint32_t op, uint64_t nodeid, const void *args, si
 		  void *out, size_t cap, size_t *olen, unsigned pieces, bool indirect,
 		  uint32_t hdr_len, bool no_reply)
 {
-	struct h_seg segs[2 + 2 * 300];
+	struct h_seg segs[4 + 2 * 300];
 	unsigned n = 0;
 	struct fuse_in_header in = { .len = hdr_len ? hdr_len : (uint32_t)(sizeof(in) + alen),
 				     .opcode = op,
@@ -178,10 +178,10 @@ static void init_and_read(void)
 	ok(r == 0 && n == sizeof(o) && o.major == 7, "INIT through the request queue: 7.%u",
 	   o.minor);
 	max_write = o.max_write;
-	ok(o.max_write >= 128 * 1024 && o.max_write <= (VIRTIO_DEV_QUEUE_SIZE - 4) * 4096U &&
-	       (!(o.flags & FUSE_MAX_PAGES) || o.max_pages <= VIRTIO_DEV_QUEUE_SIZE - 4),
-	   "max_write %u (max_pages %u) fits a chain of the queue's %d descriptors", o.max_write,
-	   o.max_pages, VIRTIO_DEV_QUEUE_SIZE);
+	ok(o.max_write == 1U << 20 && (o.flags & FUSE_MAX_PAGES) && o.max_pages == 256 &&
+	       o.max_pages <= VIRTIO_FS_QUEUE_SIZE - 4,
+	   "max_write %u (max_pages %u): 1 MiB, fits a chain of the queue's %d descriptors",
+	   o.max_write, o.max_pages, VIRTIO_FS_QUEUE_SIZE);
 
 	struct fuse_entry_out e;
 	ok(lookup(FUSE_ROOT_ID, "hello", &e) == 0 && e.attr.size == 13 && S_ISREG(e.attr.mode),
@@ -358,7 +358,7 @@ static void hostile(void)
 	struct fuse_entry_out keep;
 	lookup(FUSE_ROOT_ID, "sub", &keep);
 	h_reset(&h);
-	h_attach(&h, d, 256, ~0ULL);
+	h_attach(&h, d, 1024, ~0ULL);
 	memset(used, 0, sizeof(used));
 	struct fuse_init_in in = { .major = 7, .minor = 36, .max_readahead = 131072 };
 	struct fuse_init_out o = { 0 };
@@ -375,7 +375,7 @@ static void hostile(void)
 	ok((d->status & VIRTIO_STATUS_NEEDS_RESET) && h.config_irqs == 1,
 	   "a buffer past guest RAM: NEEDS_RESET, one config interrupt");
 	h_reset(&h);
-	h_attach(&h, d, 256, ~0ULL);
+	h_attach(&h, d, 1024, ~0ULL);
 	memset(used, 0, sizeof(used));
 	ok(req(FUSE_INIT, 0, &in, sizeof(in), &o, sizeof(o), &n) == 0 &&
 	       lookup(FUSE_ROOT_ID, "hello", NULL) == 0 && !(d->status & VIRTIO_STATUS_NEEDS_RESET),
@@ -397,7 +397,7 @@ int main(void)
 	if (!ok(virtio_fs_create(&h.vm, &fs, &o, &d, &err) == 0, "virtio-fs on %s %s", share,
 		err.msg))
 		return tap_done();
-	ok(h_attach(&h, d, 256, ~0ULL) == 0, "driver ready: hiprio and 2 request queues of 256");
+	ok(h_attach(&h, d, 1024, ~0ULL) == 0, "driver ready: hiprio and 2 request queues of 1024");
 	init_and_read();
 	readdir_and_parallel();
 	hostile();

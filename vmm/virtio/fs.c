@@ -22,10 +22,12 @@
 #define FS_MAX_WORKERS	    64
 #define FS_DEFAULT_INFLIGHT 128
 #define FS_MAX_INFLIGHT	    1024
-/* Largest READ/WRITE payload offered in INIT: one descriptor per page, plus
- * the headers, still fits a chain of the queue's size (Linux caps its
- * max_pages at the queue size minus 4 the same way). */
-#define FS_MAX_WRITE ((VIRTIO_DEV_QUEUE_SIZE - 4) * 4096U)
+/* Largest READ/WRITE payload offered in INIT: 256 pages, the most Linux 6.1
+ * asks for in one request (FUSE_MAX_MAX_PAGES). One descriptor per page plus
+ * the headers fits the queue (Linux caps max_pages at the queue size minus
+ * 4): that is why the queues are longer than other devices'. */
+#define FS_MAX_WRITE (256 * 4096U)
+_Static_assert(FS_MAX_WRITE / 4096 <= VIRTIO_FS_QUEUE_SIZE - 4, "a max_write request fits a queue");
 
 _Static_assert(sizeof(struct fs_config) == 40, "virtio-fs config layout");
 _Static_assert(offsetof(struct fs_config, num_request_queues) == 36, "virtio-fs config layout");
@@ -275,7 +277,7 @@ int virtio_fs_create(struct vmm *vm, const struct vmm_fs *fs, const struct virti
 		.device_features = (1ULL << VIRTIO_F_INDIRECT_DESC) | (1ULL << VIRTIO_F_EVENT_IDX),
 		.config_size = sizeof(struct fs_config),
 		.num_queues = (uint16_t)(1 + o.request_queues),
-		.queue_max_size = VIRTIO_DEV_QUEUE_SIZE,
+		.queue_max_size = VIRTIO_FS_QUEUE_SIZE,
 		.vqs = f->vqs,
 	};
 

@@ -47,6 +47,9 @@ int virtio_vsock_create(struct vmm *vm, const struct vmm_vsock *cfg, struct virt
 
 /* Upper bound on virtio-fs request queues (besides the hiprio queue). */
 #define VIRTIO_FS_MAX_REQUEST_QUEUES 16
+/* virtio-fs queues are longer than VIRTIO_DEV_QUEUE_SIZE: Linux sizes its
+ * largest FUSE request by the queue (docs/virtio-fs.md). */
+#define VIRTIO_FS_QUEUE_SIZE 1024
 
 /* Tuning of one virtio-fs device; zeroes mean the defaults (docs/virtio-fs.md). */
 struct virtio_fs_opts {
