@@ -208,6 +208,8 @@ int container_setup(struct agent *a, const struct kvap_create *spec, char **root
 		    struct kv_err *err);
 int mount_one(const char *root, const struct kvap_mount *m, struct kv_err *err);
 int mkdir_p(const char *path, mode_t mode);
+/* virtiofs.c: read-ahead of a virtio-fs mount at target. */
+void virtiofs_tune(const char *target);
 
 /* spawn.c, proc.c */
 int proc_spawn(struct agent *a, const char *exec_id, const struct kvap_process *spec,
