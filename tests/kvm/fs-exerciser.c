@@ -14,7 +14,8 @@
  *                                     subdirectory SKIP) reads SECRET
  *   fs-exerciser owner DIR ROOTDIR    run as uid 1000: creates DIR/file and DIR/dir,
  *                                     cannot write into the root-owned ROOTDIR
- *   fs-exerciser readonly DIR         every change fails with EROFS; reads work */
+ *   fs-exerciser readonly DIR         every change fails with EROFS; reads work
+ *   fs-exerciser readahead DIR        print read_ahead_kb of the mount holding DIR */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -622,6 +623,23 @@ static int cmd_readonly(const char *d)
 	return 0;
 }
 
+static int cmd_readahead(const char *d)
+{
+	struct stat st;
+	char p[96], buf[32];
+
+	if (stat(d, &st) < 0)
+		return 1;
+	snprintf(p, sizeof(p), "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+		 minor(st.st_dev));
+	ssize_t n = read_file(p, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 1;
+	buf[n] = 0;
+	fputs(buf, stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int r = 2;
@@ -642,6 +660,8 @@ int main(int argc, char **argv)
 		r = cmd_owner(argv[2], argv[3]);
 	else if (argc == 3 && strcmp(argv[1], "readonly") == 0)
 		r = cmd_readonly(argv[2]);
+	else if (argc == 3 && strcmp(argv[1], "readahead") == 0)
+		r = cmd_readahead(argv[2]);
 	else {
 		fprintf(stderr,
 			"usage: fs-exerciser posix|readdir|overlay|escape|owner|readonly ...\n");
