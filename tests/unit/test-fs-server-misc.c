@@ -271,6 +271,52 @@ static void test_locks(void)
 	drv_forget(&d, e.nodeid, 1);
 }
 
+/* max_lock_waiters 1: the second waiter gets EDEADLK. */
+static void test_lock_waiter_limit(void)
+{
+	struct fs_server_config c = { .path = share, .max_lock_waiters = 1 };
+	struct fs_server *s2 = NULL;
+	struct kv_err err;
+	struct drv saved = d;
+	struct fuse_entry_out e = { 0 };
+	uint64_t fa = 0, fb = 0;
+
+	ok(fs_server_create(&c, &s2, &err) == 0, "create with max_lock_waiters 1");
+	drv_init(&d, s2);
+	drv_fuse_init(&d, 0xffffffff, NULL);
+	drv_lookup(&d, FUSE_ROOT_ID, "lockf", &e);
+	drv_open(&d, FUSE_OPEN, e.nodeid, O_RDWR, &fa, NULL);
+	drv_open(&d, FUSE_OPEN, e.nodeid, O_RDWR, &fb, NULL);
+	lk(FUSE_SETLK, e.nodeid, fa, 1, F_WRLCK, 0, 99, NULL);
+	/* Two waiters on two threads: whichever comes second gets EDEADLK. */
+	struct waiter w[2];
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++) {
+		w[i] = (struct waiter){ .node = e.nodeid,
+					.fh = fb,
+					.owner = 2 + (uint64_t)i,
+					.unique = 9000 + 10 * (uint64_t)i,
+					.result = 99 };
+		drv_init(&w[i].dd, s2);
+		pthread_create(&th[i], NULL, setlkw_thread, &w[i]);
+	}
+	int who = -1;
+	for (int t = 0; t < 3000 && who < 0; t++) {
+		for (int i = 0; i < 2; i++)
+			if (__atomic_load_n(&w[i].result, __ATOMIC_ACQUIRE) == -EDEADLK)
+				who = i;
+		usleep(10000);
+	}
+	ok(who >= 0 && __atomic_load_n(&w[1 - who].result, __ATOMIC_ACQUIRE) == 99,
+	   "a second SETLKW while one waits: EDEADLK, the first still waits");
+	fs_server_cancel(s2);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ok(who >= 0 && w[1 - who].result == -EINTR, "the waiter ends with EINTR on cancel");
+	fs_server_destroy(s2);
+	d = saved;
+}
+
 /* ---- data ops --------------------------------------------------------------- */
 
 static void test_data_ops(void)
@@ -460,6 +506,7 @@ int main(void)
 	ok(drv_fuse_init(&d, 0xffffffff, NULL) == 0, "INIT");
 	test_xattr();
 	test_locks();
+	test_lock_waiter_limit();
 	test_data_ops();
 	test_access();
 	test_readonly();

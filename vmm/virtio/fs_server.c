@@ -359,6 +359,8 @@ int fs_server_create(const struct fs_server_config *cfg, struct fs_server **out,
 		s->cfg.max_inodes = FS_DEFAULT_MAX_INODES;
 	if (!s->cfg.max_handles)
 		s->cfg.max_handles = FS_DEFAULT_MAX_HANDLES;
+	if (!s->cfg.max_lock_waiters)
+		s->cfg.max_lock_waiters = FS_DEFAULT_LOCK_WAITERS;
 	s->entry_timeout = s->attr_timeout = cfg->cache == FS_CACHE_ALWAYS ? 86400
 					     : cfg->cache == FS_CACHE_AUTO ? 1
 									   : 0;

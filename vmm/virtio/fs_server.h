@@ -45,6 +45,10 @@ struct fs_server_config {
 	 * a name that is a mount point fails with EXDEV: only the share's own
 	 * mount is reachable. */
 	bool cross_mounts;
+	/* SETLKW requests that may wait for a lock at once (one more gets
+	 * EDEADLK); keep it below the number of threads that call
+	 * fs_server_handle(), or the unlock may find no thread. 0: 4. */
+	uint32_t max_lock_waiters;
 };
 
 struct fs_server;

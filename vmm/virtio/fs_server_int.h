@@ -54,9 +54,10 @@
 /* Largest xattr value and list (the kernel's XATTR_SIZE_MAX / XATTR_LIST_MAX). */
 #define FS_XATTR_MAX 65536U
 
-/* Blocking SETLKW requests waiting at once; one more gets EDEADLK, so that
- * waiters never occupy every worker thread (the unlock could not run). */
-#define FS_MAX_LOCK_WAITERS 4
+/* Blocking SETLKW requests waiting at once by default; one more gets
+ * EDEADLK, so that waiters never occupy every worker thread (the unlock
+ * could not run). */
+#define FS_DEFAULT_LOCK_WAITERS 4
 
 struct fs_lock_owner;
 

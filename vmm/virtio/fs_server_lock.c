@@ -11,7 +11,7 @@
  *
  * SETLKW polls F_OFD_SETLK with a short backoff instead of blocking in the
  * kernel, so that INTERRUPT for its unique, fs_server_cancel() (device
- * reset) and destroy end it; at most FS_MAX_LOCK_WAITERS wait at once and
+ * reset) and destroy end it; at most cfg.max_lock_waiters wait at once and
  * one more gets EDEADLK, so waiters cannot take every worker thread from
  * the request that would unlock. The lock owners are bounded by
  * max_handles (ENOLCK beyond). */
@@ -221,7 +221,7 @@ int fs_op_setlkw(struct fs_req *r)
 		return ret;
 	unsigned gen = atomic_load(&s->cancel_gen);
 	pthread_mutex_lock(&s->lock_mu);
-	if (s->lock_waiters >= FS_MAX_LOCK_WAITERS) {
+	if (s->lock_waiters >= s->cfg.max_lock_waiters) {
 		pthread_mutex_unlock(&s->lock_mu);
 		fs_handle_put(s, lr.h);
 		return -EDEADLK;
