@@ -220,12 +220,15 @@ static void constructor(void)
 	struct virtio_fs_opts o = { .request_queues = VIRTIO_FS_MAX_REQUEST_QUEUES + 1 };
 	ok(virtio_fs_create(&h.vm, &fs, &o, &d, &err) == -EINVAL, "too many request queues: %s",
 	   err.msg);
+	o = (struct virtio_fs_opts){ .workers = 1 };
+	ok(virtio_fs_create(&h.vm, &fs, &o, &d, &err) == -EINVAL && strstr(err.msg, "workers"),
+	   "a single worker is refused (a blocked lock would hold it): %s", err.msg);
 	ok(destroys == 0, "no server was created by the refused calls");
 }
 
 static void config(void)
 {
-	struct virtio_dev *d = make("abcdefghijklmnopqrstuvwxyz0123456789", 2, 1, 0);
+	struct virtio_dev *d = make("abcdefghijklmnopqrstuvwxyz0123456789", 2, 2, 0);
 	uint8_t cfg[48];
 	uint32_t nq;
 
@@ -250,8 +253,11 @@ static void config(void)
 	ok(cfg[0] == 'a' && cfg[1] == 'b', "writes to the config are ignored");
 	ok(last_cfg.cache == FS_CACHE_NEVER && last_cfg.readonly &&
 	       strcmp(last_cfg.path, "/share") == 0 && last_cfg.max_write >= 128 * 1024 &&
-	       last_cfg.max_write <= (VIRTIO_FS_QUEUE_SIZE - 4) * 4096U,
-	   "server config: path, cache, readonly, max_write %u fits the queue", last_cfg.max_write);
+	       last_cfg.max_write <= (VIRTIO_FS_QUEUE_SIZE - 4) * 4096U &&
+	       last_cfg.max_lock_waiters == 1,
+	   "server config: path, cache, readonly, max_write %u fits the queue, lock waiters %u "
+	   "(half of 2 workers)",
+	   last_cfg.max_write, last_cfg.max_lock_waiters);
 	d->ops->config_read(d, 0, cfg, 8);
 	drop(d);
 	d = make("x", 0, 0, 0);
@@ -421,7 +427,7 @@ static void hostile(void)
 
 int main(void)
 {
-	tap_plan(31);
+	tap_plan(32);
 	if (h_init(&h, 64) < 0) {
 		diag("harness");
 		return 1;

@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* More workers than the server lets SETLKW requests block at once (4), so
- * the request that unlocks always finds a worker. */
 #define FS_DEFAULT_WORKERS  8
+#define FS_MIN_WORKERS	    2
 #define FS_MAX_WORKERS	    64
 #define FS_DEFAULT_INFLIGHT 128
 #define FS_MAX_INFLIGHT	    1024
@@ -250,7 +249,8 @@ int virtio_fs_create(struct vmm *vm, const struct vmm_fs *fs, const struct virti
 		o.workers = FS_DEFAULT_WORKERS;
 	if (o.max_inflight == 0)
 		o.max_inflight = FS_DEFAULT_INFLIGHT;
-	if (o.workers > FS_MAX_WORKERS || o.max_inflight > FS_MAX_INFLIGHT)
+	if (o.workers < FS_MIN_WORKERS || o.workers > FS_MAX_WORKERS ||
+	    o.max_inflight > FS_MAX_INFLIGHT)
 		return kv_errf(
 		    err, -EINVAL,
 		    "virtio-fs: tag %s: %u workers, %u requests in flight (at most %d, %d)",
@@ -286,6 +286,9 @@ int virtio_fs_create(struct vmm *vm, const struct vmm_fs *fs, const struct virti
 		.cache = cache_mode(fs->cache),
 		.readonly = fs->readonly,
 		.max_write = FS_MAX_WRITE,
+		/* Blocked SETLKW requests never hold more than half the
+		 * workers: the request that unlocks finds one. */
+		.max_lock_waiters = o.workers / 2,
 	};
 	r = fs_server_create(&sc, &f->srv, err);
 	if (r < 0) {

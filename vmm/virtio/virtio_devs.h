@@ -54,7 +54,7 @@ int virtio_vsock_create(struct vmm *vm, const struct vmm_vsock *cfg, struct virt
 /* Tuning of one virtio-fs device; zeroes mean the defaults (docs/virtio-fs.md). */
 struct virtio_fs_opts {
 	unsigned request_queues; /* 1..VIRTIO_FS_MAX_REQUEST_QUEUES; default 1 */
-	unsigned workers;	 /* threads running FUSE requests; default 8 */
+	unsigned workers;	 /* threads running FUSE requests, 2..64; default 8 */
 	unsigned max_inflight;	 /* requests popped and not yet answered; default 128 */
 };
 
