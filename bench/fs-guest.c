@@ -1,10 +1,11 @@
 /* fs-guest.c - the guest half of bench/fs: file-system workloads, timed in the guest.
  *
  * Owns: running each workload of bench/fs on a mounted file system and printing
- * "FSBENCH <workload> <seconds> <detail>" per workload on stdout (the serial console), or
- * "FSBENCH-FAIL <workload> <what>: <errno text>". Static (the bench image has busybox and
- * this program only). Every workload that reads starts from a cold guest page cache
- * (sync, then drop_caches), so each read reaches the device.
+ * "FSBENCH-START <workload>", then "FSBENCH <workload> <seconds> <detail>" or
+ * "FSBENCH-FAIL <workload> <what>: <errno text>" per workload on stdout (the serial
+ * console). Static (the bench image has busybox and this program only). Every workload
+ * that reads starts from a cold guest page cache (sync, then drop_caches), so each read
+ * reaches the device.
  *
  *   fs-guest DIR WORKLOAD...
  *     seqwrite    write DIR/big: 256 MiB in 1 MiB writes, then fsync
@@ -217,6 +218,8 @@ int main(int argc, char **argv)
 		double t = 0;
 		int r;
 		const char *w = argv[i];
+		printf("FSBENCH-START %s\n", w);
+		fflush(stdout);
 		if (!strcmp(w, "seqwrite"))
 			r = seqwrite(&t), snprintf(detail, sizeof(detail), "256 MiB");
 		else if (!strcmp(w, "seqread"))
