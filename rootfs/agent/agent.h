@@ -102,6 +102,9 @@ struct proc {
 	uint64_t reply_conn;
 	uint32_t reply_req;
 	uint16_t reply_type;
+	bool start_pending; /* init: START's reply waits for the execve */
+	uint64_t start_conn;
+	uint32_t start_req;
 	struct waiter *waiters;
 	size_t n_waiters;
 };

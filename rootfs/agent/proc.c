@@ -160,6 +160,24 @@ void proc_check_complete(struct agent *a, struct proc *p)
 	proc_answer_waiters(a, p);
 }
 
+/* START's reply once the init has gone through execve: the pid, or the
+ * execve's error. */
+static void start_answer(struct agent *a, struct proc *p, int errnum, const char *msg)
+{
+	if (!p->start_pending)
+		return;
+	p->start_pending = false;
+	struct conn *c = conn_find(a, p->start_conn);
+	if (!c)
+		return;
+	if (errnum) {
+		conn_send_error(a, c, p->start_req, errnum, msg);
+		return;
+	}
+	struct kvap_pid body = { .pid = (uint32_t)p->pid };
+	conn_send_reply(a, c, KVAP_MSG_START_REPLY, p->start_req, &body);
+}
+
 /* The child's setup report: READY, a setup failure, an exec failure, or
  * EOF (a successful exec closed the pipe, or the child died). */
 void proc_on_report(struct agent *a, struct watch *w, uint32_t events)
@@ -187,9 +205,11 @@ void proc_on_report(struct agent *a, struct watch *w, uint32_t events)
 		r.msg[sizeof(r.msg) - 1] = '\0';
 		r.msg[strcspn(r.msg, "\n")] = '\0';
 		alog("pid %d (exec id '%s'): %s", (int)p->pid, p->exec_id, r.msg);
+		start_answer(a, p, r.err > 0 ? r.err : EIO, r.msg);
 		return;
 	}
 	watch_close(a, w);
+	start_answer(a, p, 0, NULL); /* EOF: the execve succeeded (or the child died) */
 	if (!p->reply_pending)
 		return; /* exec'd (EOF) after READY */
 	/* Setup failed or the child died before READY: the request fails and

@@ -94,8 +94,18 @@ int req_start(struct agent *a, struct conn *c, uint32_t id, struct kvap_start *b
 	if (p->reply_pending)
 		return kv_errf(err, -EBUSY, "the init is still being set up");
 	p->started = true;
-	struct kvap_pid reply = { .pid = (uint32_t)p->pid };
-	conn_send_reply(a, c, KVAP_MSG_START_REPLY, id, &reply);
+	if (p->report.fd < 0 || p->state == PROC_EXITED) {
+		/* Nothing left to exec: the init died while held. WAIT tells. */
+		struct kvap_pid reply = { .pid = (uint32_t)p->pid };
+		conn_send_reply(a, c, KVAP_MSG_START_REPLY, id, &reply);
+		return 0;
+	}
+	/* The reply waits for the init's execve (proc_on_report): once START
+	 * returns, the container's process is the program, never the agent's
+	 * copy about to exec, for EXEC, PS or SIGNAL that follow. */
+	p->start_pending = true;
+	p->start_conn = c->serial;
+	p->start_req = id;
 	proc_maybe_release(a, p);
 	return 0;
 }

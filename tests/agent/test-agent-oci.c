@@ -11,7 +11,8 @@
  * stand-in virtio-fs share (a tmpfs at run/fs/<tag>) and from guest paths
  * with their flags, a share path that tries to leave the share, a
  * read-only root with masked and read-only paths, no_pivot, /dev/console
- * for a terminal, spec devices, and EXEC joining the container. Without
+ * for a terminal, spec devices, EXEC joining the container, and START
+ * answering once the init went through execve. Without
  * root every case is a failure, not a skip: the container tests need it. */
 #include "oci-spec.h"
 #include "tap.h"
@@ -371,8 +372,12 @@ static void test_exec_joins(void)
 	struct agent_client *c;
 	struct agent_proc *p, *e;
 	struct kv_err err = { 0 };
-	char *argv[4] = { NULL, NULL, "exec sleep 100", NULL };
+	char *argv[4] = { NULL, NULL, "", NULL };
 	struct kvap_create spec = oci_spec("joined", argv);
+	/* The init is sleep itself, not a shell that execs it later: START
+	 * returns once the init went through execve, so its cmdline is fixed
+	 * when the EXEC reads it. */
+	char *init_argv[] = { "busybox", "sleep", "100", NULL };
 	char *ex_argv[] = { "sh", "-c",
 			    "hostname; tr '\\0' ' ' </proc/1/cmdline; echo; cat /marker;"
 			    "grep ^0:: /proc/self/cgroup",
@@ -382,6 +387,8 @@ static void test_exec_joins(void)
 	};
 	struct kvap_exit st;
 
+	spec.process.args = init_argv;
+	spec.process.n_args = 3;
 	spec.hostname = "joined-host";
 	if (start(&h) < 0 || agent_client_connect(&h.d, &c, &err) < 0) {
 		ok(0, "exec: agent (%s)", err.msg);
@@ -400,7 +407,7 @@ static void test_exec_joins(void)
 		close(o);
 		agent_proc_free(e);
 	}
-	ok(r == 0 && out && !strcmp(out, "joined-host\nsleep 100 \nmarker\n0::/\n"),
+	ok(r == 0 && out && !strcmp(out, "joined-host\nbusybox sleep 100 \nmarker\n0::/\n"),
 	   "EXEC joins the container: its UTS, pid, mount and cgroup namespaces (%d %s; %s)", r,
 	   show(out), err.msg);
 	free(out);
@@ -416,6 +423,40 @@ static void test_exec_joins(void)
 	agent_proc_free(p);
 	agent_client_free(c);
 	finish(&h, "exec");
+}
+
+/* An init whose execve fails after START released it (a file that is
+ * executable but no program): START fails with that errno. */
+static void test_start_exec_fails(void)
+{
+	struct agent_h h;
+	struct agent_client *c;
+	struct agent_proc *p = NULL;
+	struct kv_err err = { 0 };
+	char *argv[4] = { NULL, NULL, "", NULL };
+	struct kvap_create spec = oci_spec("badexec", argv);
+	char *bad_argv[] = { "/notexec", NULL };
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/notexec", oci_root);
+	write_file(path, "no program\n");
+	chmod(path, 0755);
+	spec.process.args = bad_argv;
+	spec.process.n_args = 1;
+	if (start(&h) < 0 || agent_client_connect(&h.d, &c, &err) < 0) {
+		ok(0, "failed execve: agent (%s)", err.msg);
+		return;
+	}
+	int r = agent_proc_create_start(c, &spec, 0, &p, &err);
+	ok(r == -ENOEXEC && strstr(err.msg, "/notexec"),
+	   "START waits for the init's execve: one that fails makes START fail with its errno "
+	   "(%d %s)",
+	   r, err.msg);
+	if (p)
+		agent_proc_free(p);
+	agent_client_free(c);
+	unlink(path);
+	finish(&h, "failed execve");
 }
 
 int main(int argc, char **argv)
@@ -443,6 +484,7 @@ int main(int argc, char **argv)
 	test_no_pivot_and_console();
 	test_devices();
 	test_exec_joins();
+	test_start_exec_fails();
 	snprintf(p, sizeof(p), "rm -rf '%s'", base);
 	if (system(p) != 0)
 		diag("could not remove %s", base);
