@@ -1,10 +1,11 @@
 /* child.c - a process's setup between fork and execve (see child.h).
  *
  * Owns: everything the child does to itself, in this order: default
- * signals, new session, stdio or controlling terminal; in a container:
- * its cgroup, its namespaces (new ones for the init, the init's for an
- * EXEC, ns.c), oom_score_adj, and for the init the container root
- * (rootfs.c); then rlimits, seccomp when no_new_privs is off (runc's order:
+ * signals, new session, stdio; in a container: its cgroup, its namespaces
+ * (new ones for the init, the init's for an EXEC, ns.c), oom_score_adj,
+ * and for the init the container root (rootfs.c); a terminal's pty from
+ * the devpts the process sees (its controlling terminal, /dev/console for
+ * the init); then rlimits, seccomp when no_new_privs is off (runc's order:
  * while the process may still load it), bounding set, supplementary
  * groups, gid and uid (keeping capabilities across the uid change),
  * working directory, capability sets, no_new_privs, umask, finding the
@@ -27,10 +28,16 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41) /* Linux 4.13 */
+#endif
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -45,13 +52,35 @@ static const char *const rlimit_names[] = {
 	[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",     [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
 };
 
-static void report(int fd, int stage, int err, const char *msg)
+/* One report; fd >= 0 goes along as SCM_RIGHTS (the pty master). */
+static void report_fd(int sock, int stage, int err, const char *msg, int fd)
 {
 	struct child_report r = { .stage = stage, .err = err };
+	struct iovec iov = { .iov_base = &r, .iov_len = sizeof(r) };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	snprintf(r.msg, sizeof(r.msg), "%s", msg);
-	ssize_t w = write(fd, &r, sizeof(r));
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		m.msg_control = ctl.buf;
+		m.msg_controllen = sizeof(ctl.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	ssize_t w = sendmsg(sock, &m, MSG_NOSIGNAL);
 	(void)w;
+}
+
+static void report(int sock, int stage, int err, const char *msg)
+{
+	report_fd(sock, stage, err, msg, -1);
 }
 
 __attribute__((format(printf, 3, 4), noreturn)) static void fail(const struct child_cfg *cfg,
@@ -80,32 +109,73 @@ static void setup_signals(void)
 
 static void setup_stdio(const struct child_cfg *cfg)
 {
-	const struct kvap_process *s = cfg->spec;
-
 	if (setsid() < 0)
 		fail(cfg, errno, "setsid: %s", strerror(errno));
-	if (cfg->tty >= 0) {
-		if (ioctl(cfg->tty, TIOCSCTTY, 0) < 0)
-			fail(cfg, errno, "making the pty the controlling terminal: %s",
-			     strerror(errno));
-		for (int fd = 0; fd < 3; fd++)
-			if (dup2(cfg->tty, fd) < 0)
-				fail(cfg, errno, "dup2: %s", strerror(errno));
-		if (s->console.rows || s->console.cols) {
-			struct winsize ws = { .ws_row = s->console.rows,
-					      .ws_col = s->console.cols };
-			(void)ioctl(0, TIOCSWINSZ, &ws);
-		}
-	} else {
+	if (!cfg->terminal)
 		for (int fd = 0; fd < 3; fd++)
 			if (dup2(cfg->stdio[fd], fd) < 0)
 				fail(cfg, errno, "dup2: %s", strerror(errno));
-	}
 	/* Nothing of the agent's may leak into the process: every other fd is
 	 * close-on-exec already; this makes sure of it. */
 	if (syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC) < 0 && errno != ENOSYS &&
 	    errno != EINVAL)
 		fail(cfg, errno, "close_range: %s", strerror(errno));
+}
+
+/* The init's /dev/console (made by rootfs.c when /dev is the runtime's):
+ * the slave, by its name in the container's devpts, checked to be it. */
+static void bind_console(const struct child_cfg *cfg, unsigned int n)
+{
+	char name[32];
+	struct stat a, b;
+
+	snprintf(name, sizeof(name), "/dev/pts/%u", n);
+	if (stat(name, &a) < 0 || fstat(0, &b) < 0)
+		fail(cfg, errno, "the terminal %s: %s", name, strerror(errno));
+	if (!S_ISCHR(a.st_mode) || a.st_rdev != b.st_rdev)
+		fail(cfg, ENXIO, "the terminal %s is another device", name);
+	if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		fail(cfg, errno, "binding the terminal %s on /dev/console: %s", name,
+		     strerror(errno));
+}
+
+/* A terminal process's pty comes from the devpts it sees: in a container,
+ * the container's own instance (its root and namespaces are in place by
+ * now), as runc does, so ttyname() finds the slave under /dev/pts. The
+ * slave becomes the controlling terminal of the new session and fds 0-2;
+ * the master goes to the agent with READY. Returns the master. */
+static int setup_tty(const struct child_cfg *cfg)
+{
+	const struct kvap_process *s = cfg->spec;
+	unsigned int n;
+	int unlock = 0;
+	struct stat st;
+
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		fail(cfg, errno, "opening /dev/ptmx for the terminal: %s%s", strerror(errno),
+		     errno == ENOENT ? " (a terminal needs devpts on /dev/pts)" : "");
+	if (fstat(m, &st) < 0 || !S_ISCHR(st.st_mode) || ioctl(m, TIOCGPTN, &n) < 0)
+		fail(cfg, ENOTTY, "/dev/ptmx is not a pty multiplexer");
+	if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+		fail(cfg, errno, "unlocking the pty: %s", strerror(errno));
+	int t = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t < 0)
+		fail(cfg, errno, "opening the pty slave: %s", strerror(errno));
+	if (s->console.rows || s->console.cols) {
+		struct winsize ws = { .ws_row = s->console.rows, .ws_col = s->console.cols };
+		(void)ioctl(t, TIOCSWINSZ, &ws);
+	}
+	if (ioctl(t, TIOCSCTTY, 0) < 0)
+		fail(cfg, errno, "making the pty the controlling terminal: %s", strerror(errno));
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(t, fd) < 0)
+			fail(cfg, errno, "dup2: %s", strerror(errno));
+	if (t > 2)
+		close(t);
+	if (cfg->init && cfg->ct && cfg->ct->isolated && cfg->ct->setup_dev)
+		bind_console(cfg, n);
+	return m;
 }
 
 /* Join the container's cgroup, enter its namespaces, set oom_score_adj,
@@ -260,6 +330,7 @@ void child_main(const struct child_cfg *cfg)
 	setup_signals();
 	setup_stdio(cfg);
 	setup_container(cfg);
+	int master = cfg->terminal ? setup_tty(cfg) : -1;
 	setup_rlimits(cfg);
 	if (!s->n_args)
 		fail(cfg, EINVAL, "no program: args is empty");
@@ -273,7 +344,9 @@ void child_main(const struct child_cfg *cfg)
 	if (s->no_new_privileges)
 		load_seccomp(cfg);
 
-	report(cfg->report_fd, CHILD_READY, 0, "");
+	report_fd(cfg->report_fd, CHILD_READY, 0, "", master);
+	if (master >= 0)
+		close(master);
 	/* Held here until every stream is attached (and START, for the init).
 	 * EOF without the byte: the agent gave up on this process. */
 	if (read(cfg->gate_fd, &go, 1) != 1)

@@ -2,12 +2,13 @@
  *
  * Owns: the contract between proc.c (parent) and child.c (the child after
  * fork, before execve): what the child is given and the reports it sends
- * back over a close-on-exec pipe. The child sets itself up completely
- * (session, stdio, root, rlimits, identity, capabilities, no_new_privs,
- * executable lookup), reports READY or SETUP_FAILED, then blocks on the
+ * back over a close-on-exec SOCK_SEQPACKET socket. The child sets itself up
+ * completely (session, stdio, root, rlimits, identity, capabilities,
+ * no_new_privs, executable lookup), reports READY (with the pty master as
+ * SCM_RIGHTS for a terminal) or SETUP_FAILED, then blocks on the
  * gate pipe until the agent releases it (streams attached, START), and
  * execs. A failed execve is reported as EXEC_FAILED; a successful one closes
- * the report pipe, which the parent sees as EOF. */
+ * the report socket, which the parent sees as EOF. */
 #ifndef KVRUN_AGENT_CHILD_H
 #define KVRUN_AGENT_CHILD_H
 
@@ -21,7 +22,7 @@ enum child_stage {
 	CHILD_EXEC_FAILED = 3,
 };
 
-/* One write() of this is atomic (< PIPE_BUF). */
+/* One message on the report socket. */
 struct child_report {
 	int32_t stage; /* enum child_stage */
 	int32_t err;   /* positive errno */
@@ -36,8 +37,8 @@ struct child_cfg {
 	bool init;		    /* the container's init: set the container up */
 	const char *run_dir;
 	int stdio[3];  /* fds that become 0, 1, 2 (no terminal) */
-	int tty;       /* pty slave for a terminal process, else -1 */
-	int report_fd; /* write end of the report pipe */
+	bool terminal; /* the child opens a pty (child.c) and sends the master */
+	int report_fd; /* the child's end of the report socket */
 	int gate_fd;   /* read end of the gate pipe */
 };
 

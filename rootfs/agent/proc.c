@@ -19,7 +19,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define POWEROFF_GRACE_MS 5000 /* init exited, no WAIT pending: wait this long for one */
@@ -160,6 +162,51 @@ void proc_check_complete(struct agent *a, struct proc *p)
 	proc_answer_waiters(a, p);
 }
 
+/* One report from the child, and the descriptor that came with it (the
+ * pty master with READY), close-on-exec. */
+static ssize_t recv_report(int sock, struct child_report *r, int *fd)
+{
+	struct iovec iov = { .iov_base = r, .iov_len = sizeof(*r) };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf) };
+
+	*fd = -1;
+	ssize_t n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && *fd < 0)
+			memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return n;
+}
+
+/* READY for a terminal process: its pty master becomes the tty stream's
+ * descriptor (pumped at once if the host attached the stream already).
+ * Takes fd; false when there is none or it is not a terminal. */
+static bool attach_tty(struct agent *a, struct proc *p, int fd)
+{
+	struct pstream *s = &p->st[KVAP_STREAM_TTY];
+	struct termios t;
+
+	if (fd < 0)
+		return false;
+	if (s->io.fd >= 0 || tcgetattr(fd, &t) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0) {
+		close(fd);
+		return false;
+	}
+	s->io.fd = fd;
+	if (s->attached)
+		pstream_service(a, s);
+	return true;
+}
+
 /* START's reply once the init has gone through execve: the pid, or the
  * execve's error. */
 static void start_answer(struct agent *a, struct proc *p, int errnum, const char *msg)
@@ -184,11 +231,24 @@ void proc_on_report(struct agent *a, struct watch *w, uint32_t events)
 {
 	struct proc *p = w->owner;
 	struct child_report r;
-	ssize_t n = read(w->fd, &r, sizeof(r));
+	int fd = -1;
+	ssize_t n = recv_report(w->fd, &r, &fd);
 
 	if (p->dead || (n < 0 && (errno == EAGAIN || errno == EINTR)))
 		return;
 	struct conn *c = p->reply_pending ? conn_find(a, p->reply_conn) : NULL;
+	if (n == (ssize_t)sizeof(r) && r.stage == CHILD_READY && p->terminal && p->reply_pending) {
+		bool got = attach_tty(a, p, fd);
+		fd = -1;
+		if (!got) { /* the child waits at the gate: it will not run */
+			(void)kill(p->pid, SIGKILL);
+			r = (struct child_report){ .stage = CHILD_SETUP_FAILED, .err = EIO };
+			snprintf(r.msg, sizeof(r.msg),
+				 "the terminal's pty did not reach the agent");
+		}
+	}
+	if (fd >= 0)
+		close(fd);
 	if (n == (ssize_t)sizeof(r) && r.stage == CHILD_READY && p->reply_pending) {
 		struct kvap_pid body = { .pid = (uint32_t)p->pid };
 		p->reply_pending = false;

@@ -259,31 +259,15 @@ static bool spec_has_device(const struct kvap_create *s, const char *path)
 	return false;
 }
 
-/* The pty slave on /dev/console. A bind source must be a mount of this
- * namespace, and the slave was opened in the agent's: open it again by
- * its name here (the same device, checked). */
-static int bind_console(struct rctx *c)
+/* /dev/console for a terminal: the file child.c binds the pty slave on
+ * once the process has its pty from the container's own devpts (after the
+ * root switch, so the slave's name resolves in the container). */
+static int make_console(struct rctx *c)
 {
-	char link[64], name[PATH_MAX], src[64], dst[64];
-	struct stat a, b;
-
-	fd_path(c->cfg->tty, link, sizeof(link));
-	ssize_t n = readlink(link, name, sizeof(name) - 1);
-	if (n <= 0)
-		return fail(c, -errno, "the terminal's name");
-	name[n] = '\0';
-	cleanup_close int tty = open(name, O_PATH | O_CLOEXEC);
-	if (tty < 0 || fstat(tty, &a) < 0 || fstat(c->cfg->tty, &b) < 0)
-		return fail(c, -errno, "the terminal %s", name);
-	if (a.st_rdev != b.st_rdev)
-		return fail(c, -ENXIO, "the terminal %s is another device", name);
 	cleanup_close int t = inroot_mkpath(c->rootfd, "/dev/console", true, 0600);
+
 	if (t < 0)
 		return fail(c, t, "creating /dev/console");
-	fd_path(tty, src, sizeof(src));
-	fd_path(t, dst, sizeof(dst));
-	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-		return fail(c, -errno, "binding the terminal %s on /dev/console", name);
 	return 0;
 }
 
@@ -324,8 +308,8 @@ static int make_devices(struct rctx *c)
 		if (symlinkat(links[i][0], dev, links[i][1]) < 0)
 			return fail(c, -errno, "symlink /dev/%s", links[i][1]);
 	}
-	if (c->cfg->tty >= 0)
-		return bind_console(c);
+	if (c->cfg->terminal)
+		return make_console(c);
 	return 0;
 }
 

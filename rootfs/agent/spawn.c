@@ -1,8 +1,10 @@
 /* spawn.c - creating a process held before execve.
  *
  * Owns: checking the requested streams against the terminal flag, creating
- * the process's stdio (a pipe per announced stream, /dev/null for the rest,
- * or a pty whose master is the tty stream), the report and gate pipes, and
+ * the process's stdio (a pipe per announced stream, /dev/null for the rest;
+ * a terminal's pty is opened by the child, in the container's devpts, and
+ * its master comes back as the tty stream), the report socket and gate
+ * pipe, and
  * the fork (in the container's pid namespace, ns.c). The child's side is
  * child.c; the rest of the life is proc.c.
  * The CREATE/EXEC reply is sent when the child reports it is set up. */
@@ -15,37 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
-
-static int open_pty(int *master, int *slave, const struct kvap_winsize *size)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	char name[64];
-
-	if (m < 0)
-		return -errno;
-	if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0)
-		goto fail;
-	int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s < 0)
-		goto fail;
-	if (size->rows || size->cols) {
-		struct winsize ws = { .ws_row = size->rows, .ws_col = size->cols };
-		(void)ioctl(m, TIOCSWINSZ, &ws);
-	}
-	if (fcntl(m, F_SETFL, O_NONBLOCK) < 0) {
-		close(s);
-		goto fail;
-	}
-	*master = m;
-	*slave = s;
-	return 0;
-fail:;
-	int e = -errno;
-	close(m);
-	return e;
-}
 
 static void close_fds(int *fds, size_t n)
 {
@@ -65,19 +38,15 @@ static void pstreams_init(struct proc *p)
 	}
 }
 
-/* Fill cfg->stdio / cfg->tty and the agent's ends in p->st[].io. Child
+/* Fill cfg->stdio / cfg->terminal and the agent's ends in p->st[].io. Child
  * ends are added to child_fds[] so the parent closes them after fork. */
 static int make_stdio(struct proc *p, const struct kvap_process *spec, struct child_cfg *cfg,
 		      int child_fds[5], struct kv_err *err)
 {
-	int r;
-
 	if (spec->terminal) {
-		int master = -1, slave = -1;
-		if ((r = open_pty(&master, &slave, &spec->console)) < 0)
-			return kv_errno(err, r, "opening a pty");
-		p->st[KVAP_STREAM_TTY].io.fd = master;
-		cfg->tty = child_fds[0] = slave;
+		/* The child opens the pty where it runs and sends the master
+		 * with READY (child.c, proc_on_report). */
+		cfg->terminal = true;
 		return 0;
 	}
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -123,11 +92,9 @@ int proc_spawn(struct agent *a, const char *exec_id, const struct kvap_process *
 {
 	int child_fds[5] = { -1, -1, -1, -1, -1 }; /* closed in the parent after fork */
 	int report[2] = { -1, -1 }, gate[2] = { -1, -1 };
-	struct child_cfg cfg = { .spec = spec,
-				 .ct = ct,
-				 .init = !exec_id || !*exec_id,
-				 .run_dir = a->run_dir,
-				 .tty = -1 };
+	struct child_cfg cfg = {
+		.spec = spec, .ct = ct, .init = !exec_id || !*exec_id, .run_dir = a->run_dir
+	};
 	int r;
 
 	if ((r = check_streams(spec, streams, err)) < 0)
@@ -148,8 +115,9 @@ int proc_spawn(struct agent *a, const char *exec_id, const struct kvap_process *
 
 	if ((r = make_stdio(p, spec, &cfg, child_fds, err)) < 0)
 		goto fail;
-	if (pipe2(report, O_CLOEXEC) < 0 || pipe2(gate, O_CLOEXEC) < 0) {
-		r = kv_errno(err, -errno, "pipe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report) < 0 ||
+	    pipe2(gate, O_CLOEXEC) < 0) {
+		r = kv_errno(err, -errno, "the report socket and gate pipe");
 		goto fail;
 	}
 	cfg.report_fd = report[1];

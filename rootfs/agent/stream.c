@@ -64,8 +64,8 @@ void pstream_service(struct agent *a, struct pstream *s)
 	bool out = is_output(s->kind) || s->kind == KVAP_STREAM_TTY;
 	bool in = s->kind == KVAP_STREAM_STDIN || s->kind == KVAP_STREAM_TTY;
 
-	if (s->done || !s->attached)
-		return;
+	if (s->done || !s->attached || s->io.fd < 0)
+		return; /* a tty stream attached before READY brought the pty */
 	if ((out && pump_run(&s->out, s->io.fd, s->sock.fd) < 0) ||
 	    (in && !pump_finished(&s->in) && pump_run(&s->in, s->sock.fd, s->io.fd) < 0)) {
 		alog("pid %d: stream %u: out of memory", (int)s->p->pid, s->kind);

@@ -10,9 +10,11 @@
  * no_new_privs, bind mounts of directories and single files from a
  * stand-in virtio-fs share (a tmpfs at run/fs/<tag>) and from guest paths
  * with their flags, a share path that tries to leave the share, a
- * read-only root with masked and read-only paths, no_pivot, /dev/console
- * for a terminal, spec devices, EXEC joining the container, and START
- * answering once the init went through execve. Without
+ * read-only root with masked and read-only paths, no_pivot, a terminal's
+ * pty from the container's own devpts (tty names it, /dev/console, the
+ * initial size; for an EXEC too, with job control), spec devices, EXEC
+ * joining the container, and START answering once the init went through
+ * execve. Without
  * root every case is a failure, not a skip: the container tests need it. */
 #include "oci-spec.h"
 #include "tap.h"
@@ -306,17 +308,21 @@ static void test_no_pivot_and_console(void)
 	free(out);
 	finish(&h, "no_pivot");
 
-	char *argv2[4] = { NULL, NULL, "stat -c %F /dev/console; test -t 0 && echo tty", NULL };
+	char *argv2[4] = { NULL, NULL,
+			   "stat -c %F /dev/console; tty; test -t 0 && echo tty; stty size", NULL };
 	spec = oci_spec("console", argv2);
 	spec.process.terminal = true;
+	spec.process.console = (struct kvap_winsize){ .rows = 33, .cols = 101 };
 	if (start(&h) < 0) {
 		ok(0, "console: agent");
 		return;
 	}
 	r = ctr_run(&h, &spec, &out, &err);
-	ok(r == 0 && out && !strcmp(out, "character special file\r\ntty\r\n"),
-	   "a terminal process: its pty is /dev/console in the container (%d %s; %s)", r, show(out),
-	   err.msg);
+	ok(r == 0 && out &&
+	       !strcmp(out, "character special file\r\n/dev/pts/0\r\ntty\r\n33 101\r\n"),
+	   "a terminal process: its pty comes from the container's own devpts (tty names it), "
+	   "is /dev/console and has the initial size (%d %s; %s)",
+	   r, show(out), err.msg);
 	free(out);
 	finish(&h, "console");
 }
@@ -410,6 +416,34 @@ static void test_exec_joins(void)
 	ok(r == 0 && out && !strcmp(out, "joined-host\nbusybox sleep 100 \nmarker\n0::/\n"),
 	   "EXEC joins the container: its UTS, pid, mount and cgroup namespaces (%d %s; %s)", r,
 	   show(out), err.msg);
+	free(out);
+
+	/* A terminal EXEC: a pty of the container's devpts, the controlling
+	 * terminal of its own session, its process group in the foreground. */
+	char *tty_argv[] = { "sh", "-c",
+			     "tty; read -r pid comm st ppid pgrp sid tty tpgid rest </proc/$$/stat;"
+			     "echo $((pid == sid)) $((tpgid == pgrp)) $((tty != 0))",
+			     NULL };
+	struct kvap_process tx = { .args = tty_argv,
+				   .n_args = 3,
+				   .env = oci_env,
+				   .n_env = 2,
+				   .cwd = "/",
+				   .terminal = true };
+	out = NULL;
+	r = agent_proc_exec(c, "joined", "t1", &tx, KVAP_STREAM_BIT(KVAP_STREAM_TTY), &e, &err);
+	if (r == 0) {
+		int o = memfd_with(NULL, 0);
+		size_t n;
+		r = agent_proc_forward(e, -1, o, -1, &st, &err);
+		out = memfd_read(o, &n);
+		close(o);
+		agent_proc_free(e);
+	}
+	ok(r == 0 && out && !strcmp(out, "/dev/pts/0\r\n1 1 1\r\n"),
+	   "a terminal EXEC: its pty is in the container's devpts, the controlling terminal of "
+	   "its session, in the foreground (%d %s; %s)",
+	   r, show(out), err.msg);
 	free(out);
 	r = agent_client_signal(c, NULL, SIGKILL, true, &err);
 	struct kvap_exit ist;

@@ -305,10 +305,12 @@ check "delete: no residue $r" [ -z "$r" ] -- "$tmp/e"
 
 # --- 3. a terminal through --console-socket, resize, exec -t ----------------
 mkbundle "$tmp/b3" '.process.terminal = true | .process.consoleSize = {"height": 30, "width": 100}
-	| .process.args = ["sh", "-c", "trap \"echo WINCH; stty size\" WINCH; echo ready; stty size; while :; do if read -t 1 x; then echo got-$x; exit 0; fi; done"]' ||
+	| .process.args = ["sh", "-c", "trap \"echo WINCH; stty size\" WINCH; echo ready; tty; read -r pid comm st ppid pgrp sid tty tpgid rest </proc/$$/stat; echo jobctl $((pid == sid)) $((tpgid == pgrp)) $((tty != 0)); stty size; while :; do if read -t 1 x; then echo got-$x; exit 0; fi; done"]' ||
 	nok "bundle 3"
-printf 'expect ready\nexpect 30 100\nwaitfile %s\nresize 50 132\nexpect WINCH\nexpect 50 132\nsend abc\\r\nexpect got-abc\neof\n' "$tmp/go3" >"$tmp/script3"
-printf 'expect exectty\nexpect isatty\nexpect 24 80\neof\n' >"$tmp/script3x"
+# tty names the slave in the container's own devpts (/dev/pts/N, not "not a tty"); the
+# process leads its session, the pty is its controlling terminal with its group in front.
+printf 'expect ready\nexpect /dev/pts/\nexpect jobctl 1 1 1\nexpect 30 100\nwaitfile %s\nresize 50 132\nexpect WINCH\nexpect 50 132\nsend abc\\r\nexpect got-abc\neof\n' "$tmp/go3" >"$tmp/script3"
+printf 'expect exectty\nexpect isatty\nexpect /dev/pts/\nexpect jobctl 1 1 1\nexpect 24 80\neof\n' >"$tmp/script3x"
 "$peer" "$tmp/console3.sock" "$tmp/script3" >"$tmp/tty3" 2>"$tmp/tty3e" &
 peer3=$!
 for i in $(seq 100); do [ -S "$tmp/console3.sock" ] && break; sleep 0.1; done
@@ -321,18 +323,20 @@ wait_for "$tmp/tty3" ready
 peerx=$!
 for i in $(seq 100); do [ -S "$tmp/console3x.sock" ] && break; sleep 0.1; done
 kv exec -t -d --console-socket "$tmp/console3x.sock" --pid-file "$tmp/xpid3" \
-	kvt-tty sh -c 'stty rows 24 cols 80; echo exectty; [ -t 0 ] && [ -t 1 ] && echo isatty; stty size; exit 6' 2>"$tmp/e3x"
+	kvt-tty sh -c 'stty rows 24 cols 80; echo exectty; [ -t 0 ] && [ -t 1 ] && echo isatty; tty
+		read -r pid comm st ppid pgrp sid tty tpgid rest </proc/$$/stat
+		echo jobctl $((pid == sid)) $((tpgid == pgrp)) $((tty != 0)); stty size; exit 6' 2>"$tmp/e3x"
 xpid3=$(cat "$tmp/xpid3" 2>/dev/null)
 wait_bg "$peerx"
 px=$bg_status
 xst=$([ -n "$xpid3" ] && wait_status "$xpid3")
-check "exec -t -d --console-socket: a terminal in the guest, exit status 6" \
+check "exec -t -d --console-socket: a terminal in the guest (tty names it, job control), exit status 6" \
 	[ "$px" = 0 -a "$xst" = 6 ] -- "$tmp/tty3x" "$tmp/tty3xe" "$tmp/e3x"
 touch "$tmp/go3"
 wait_bg "$peer3"
 p3=$bg_status
 st=$([ -n "$pid3" ] && wait_status "$pid3")
-check "terminal: the master reaches --console-socket; initial size, resize (SIGWINCH, new size), input; exit 0" \
+check "terminal: the master reaches --console-socket; tty names the pty, job control; initial size, resize (SIGWINCH, new size), input; exit 0" \
 	[ "$p3" = 0 -a "$st" = 0 ] -- "$tmp/tty3" "$tmp/tty3e" "$tmp/e3" "$log"
 check "terminal: create's own stdio stays silent" [ ! -s "$tmp/o3" ] -- "$tmp/o3"
 kv delete kvt-tty 2>/dev/null
