@@ -1,12 +1,15 @@
 /* agent-client-dial.c - reaching a guest vsock port from the host.
  *
  * Owns: the two dialers. Hybrid vsock: connect to the VMM's Unix socket,
- * send "CONNECT <port>\n", read the "OK <host port>\n" line byte by byte
- * (whatever follows belongs to the guest), and the socket is then a byte
- * stream to the guest port. Unix: connect to DIR/<port>, where
- * kvrun-agent --listen-unix DIR listens in tests. While the guest boots
- * the port is not there yet (no socket file, refused, or the VMM closing
- * without OK): that is retried every 20-100 ms until the dialer's timeout. */
+ * send "CONNECT <port>\n", read the "OK <host port>\n" line (peeking, so
+ * that nothing after it is consumed: that belongs to the guest), and the
+ * socket is then a byte stream to the guest port. Unix: connect to
+ * DIR/<port>, where kvrun-agent --listen-unix DIR listens in tests. While
+ * the guest boots the port is not there yet (no socket file, refused, or
+ * the VMM closing without OK): that is retried every 20-100 ms until the
+ * dialer's timeout.
+ * A dial in two halves (CONNECT sent, answer read later) lets a caller
+ * overlap several connections' round trips to a guest that is up. */
 #include "agent-client.h"
 #include "cleanup.h"
 #include "util.h"
@@ -73,7 +76,8 @@ static int unix_connect(const char *path)
 	return fd;
 }
 
-/* Read the VMM's answer line without reading past it. */
+/* Read the VMM's answer line without reading past it: peek at what has
+ * arrived and consume exactly up to the newline (not a byte per read). */
 static int read_line(int fd, char *line, size_t cap, int timeout_ms, struct kv_err *err)
 {
 	size_t n = 0;
@@ -92,7 +96,7 @@ static int read_line(int fd, char *line, size_t cap, int timeout_ms, struct kv_e
 			return kv_errno(err, -errno, "poll");
 		if (r == 0)
 			continue;
-		ssize_t got = read(fd, line + n, 1);
+		ssize_t got = recv(fd, line + n, cap - 1 - n, MSG_PEEK);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -101,18 +105,26 @@ static int read_line(int fd, char *line, size_t cap, int timeout_ms, struct kv_e
 			return kv_errf(err, -ECONNRESET,
 				       "the VMM closed the connection: nothing listens on the port "
 				       "in the guest (yet)");
-		if (line[n] == '\n') {
-			line[n] = '\0';
+		char *nl = memchr(line + n, '\n', (size_t)got);
+		size_t take = nl ? (size_t)(nl - (line + n)) + 1 : (size_t)got;
+		ssize_t rd;
+		do
+			rd = read(fd, line + n, take);
+		while (rd < 0 && errno == EINTR);
+		if (rd != (ssize_t)take)
+			return kv_errno(err, rd < 0 ? -errno : -EIO, "reading the CONNECT answer");
+		n += take;
+		if (nl) {
+			line[n - 1] = '\0';
 			return 0;
 		}
-		n++;
 	}
 	return kv_errf(err, -EPROTO, "CONNECT answer too long");
 }
 
-static int hybrid_once(const struct agent_dialer *d, uint32_t port, struct kv_err *err)
+static int hybrid_start(const struct agent_dialer *d, uint32_t port, struct kv_err *err)
 {
-	char line[64];
+	char line[32];
 	cleanup_close int fd = unix_connect(d->path);
 	int r;
 
@@ -121,14 +133,34 @@ static int hybrid_once(const struct agent_dialer *d, uint32_t port, struct kv_er
 	int n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
 	if ((r = write_full(fd, line, (size_t)n)) < 0)
 		return kv_errno(err, r, "sending CONNECT to %s", d->path);
+	return steal_fd(&fd);
+}
+
+static int hybrid_finish(const struct agent_dialer *d, int fd, uint32_t port, struct kv_err *err)
+{
+	char line[64];
 	int io_ms = d->io_timeout_ms ? d->io_timeout_ms : AGENT_IO_TIMEOUT_MS;
-	if ((r = read_line(fd, line, sizeof(line), io_ms < 0 ? INT32_MAX : io_ms, err)) < 0)
+	int r = read_line(fd, line, sizeof(line), io_ms < 0 ? INT32_MAX : io_ms, err);
+
+	if (r < 0)
 		return r;
 	if (strncmp(line, "OK ", 3) != 0) {
 		char shown[48];
 		return kv_errf(err, -EPROTO, "%s answered CONNECT %u with '%s'", d->path, port,
 			       kv_escape(shown, sizeof(shown), line, 40));
 	}
+	return 0;
+}
+
+static int hybrid_once(const struct agent_dialer *d, uint32_t port, struct kv_err *err)
+{
+	cleanup_close int fd = hybrid_start(d, port, err);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	if ((r = hybrid_finish(d, fd, port, err)) < 0)
+		return r;
 	return steal_fd(&fd);
 }
 
@@ -139,6 +171,16 @@ static int unix_once(const struct agent_dialer *d, uint32_t port, struct kv_err 
 	snprintf(path, sizeof(path), "%s/%u", d->path, port);
 	int fd = unix_connect(path);
 	return fd < 0 ? kv_errno(err, fd, "connecting to %s", path) : fd;
+}
+
+int agent_dial_start(const struct agent_dialer *d, uint32_t port, struct kv_err *err)
+{
+	return d->kind == AGENT_DIAL_HYBRID ? hybrid_start(d, port, err) : unix_once(d, port, err);
+}
+
+int agent_dial_finish(const struct agent_dialer *d, int fd, uint32_t port, struct kv_err *err)
+{
+	return d->kind == AGENT_DIAL_HYBRID ? hybrid_finish(d, fd, port, err) : 0;
 }
 
 static bool retryable(int r)

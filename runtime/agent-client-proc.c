@@ -120,41 +120,56 @@ int agent_stream_answer(int fd, uint32_t kind, const char *exec_id, int timeout_
 	return 0;
 }
 
-/* One stream connection: dial, STREAM_HELLO, read exactly its reply. */
-static int attach_one(struct agent_proc *p, uint32_t kind, struct kv_err *err)
+/* Start dialing every stream connection of p before the request that
+ * creates the process, so their CONNECT round trips travel while the guest
+ * sets the process up. A connection whose early dial fails is dialed again
+ * (with agent_dial's retries) by attach_all(). */
+static void predial_all(struct agent_proc *p)
 {
 	const struct agent_dialer *d = agent_client_dialer(p->c);
-	struct kvap_stream_hello h = { .exec_id = p->exec_id, .kind = kind };
-	cleanup_free uint8_t *buf = NULL;
-	size_t len;
-	int r;
 
-	int io_ms = d->io_timeout_ms ? d->io_timeout_ms : AGENT_IO_TIMEOUT_MS;
-
-	memcpy(h.token, p->token, sizeof(h.token));
-	cleanup_close int fd = agent_dial(d, KVAP_PORT_STREAM, err);
-	if (fd < 0)
-		return fd;
-	if ((r = kvap_encode_stream_hello(kind, &h, &buf, &len, err)) < 0)
-		return r;
-	if ((r = write_full(fd, buf, len)) < 0)
-		return kv_errno(err, r, "sending STREAM_HELLO");
-	if ((r = agent_stream_answer(fd, kind, p->exec_id, io_ms, err)) < 0)
-		return r;
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
-		return kv_errno(err, -errno, "O_NONBLOCK");
-	p->fd[kind] = steal_fd(&fd);
-	return 0;
+	for (uint32_t k = 0; k < 4; k++)
+		if (p->streams & KVAP_STREAM_BIT(k))
+			p->fd[k] = agent_dial_start(d, KVAP_PORT_STREAM, NULL);
 }
 
+/* Attach every stream: finish the dials, send all STREAM_HELLOs, then read
+ * exactly each reply: one round trip for all of them, not one each. */
 static int attach_all(struct agent_proc *p, struct kv_err *err)
 {
+	const struct agent_dialer *d = agent_client_dialer(p->c);
+	int io_ms = d->io_timeout_ms ? d->io_timeout_ms : AGENT_IO_TIMEOUT_MS;
+	int r;
+
 	for (uint32_t k = 0; k < 4; k++) {
 		if (!(p->streams & KVAP_STREAM_BIT(k)))
 			continue;
-		int r = attach_one(p, k, err);
-		if (r < 0)
+		if (p->fd[k] >= 0 && agent_dial_finish(d, p->fd[k], KVAP_PORT_STREAM, NULL) < 0) {
+			close(p->fd[k]);
+			p->fd[k] = -1;
+		}
+		if (p->fd[k] < 0) {
+			int fd = agent_dial(d, KVAP_PORT_STREAM, err);
+			if (fd < 0)
+				return fd;
+			p->fd[k] = fd;
+		}
+		struct kvap_stream_hello h = { .exec_id = p->exec_id, .kind = k };
+		cleanup_free uint8_t *buf = NULL;
+		size_t len;
+		memcpy(h.token, p->token, sizeof(h.token));
+		if ((r = kvap_encode_stream_hello(k, &h, &buf, &len, err)) < 0)
 			return r;
+		if ((r = write_full(p->fd[k], buf, len)) < 0)
+			return kv_errno(err, r, "sending STREAM_HELLO");
+	}
+	for (uint32_t k = 0; k < 4; k++) {
+		if (!(p->streams & KVAP_STREAM_BIT(k)))
+			continue;
+		if ((r = agent_stream_answer(p->fd[k], k, p->exec_id, io_ms, err)) < 0)
+			return r;
+		if (fcntl(p->fd[k], F_SETFL, O_NONBLOCK) < 0)
+			return kv_errno(err, -errno, "O_NONBLOCK");
 	}
 	return 0;
 }
@@ -175,6 +190,7 @@ int agent_proc_exec(struct agent_client *c, const char *container_id, const char
 			       .process = *process,
 			       .streams = streams };
 	memcpy(e.stream_token, p->token, sizeof(p->token));
+	predial_all(p);
 	if ((r = agent_client_call(c, KVAP_MSG_EXEC, &e, &reply, err)) < 0 ||
 	    (p->pid = reply.exec_reply.pid, r = attach_all(p, err)) < 0) {
 		agent_proc_free(p);
@@ -195,6 +211,7 @@ int agent_proc_create_start(struct agent_client *c, struct kvap_create *spec, ui
 		return kv_errf(err, -ENOMEM, "out of memory");
 	spec->streams = streams;
 	memcpy(spec->stream_token, p->token, sizeof(p->token));
+	predial_all(p);
 	if ((r = agent_client_create(c, spec, &p->pid, err)) < 0 || (r = attach_all(p, err)) < 0 ||
 	    (r = agent_client_start(c, spec->container_id, NULL, err)) < 0) {
 		agent_proc_free(p);
@@ -215,6 +232,7 @@ int agent_proc_create(struct agent_client *c, struct kvap_create *spec, uint32_t
 		return kv_errf(err, -ENOMEM, "out of memory");
 	spec->streams = streams;
 	memcpy(spec->stream_token, p->token, sizeof(p->token));
+	predial_all(p);
 	if ((r = agent_client_create(c, spec, &p->pid, err)) < 0 || (r = attach_all(p, err)) < 0) {
 		agent_proc_free(p);
 		return r;

@@ -59,6 +59,14 @@ int agent_dialer_unix(struct agent_dialer *d, const char *dir, struct kv_err *er
  * error. Returns the fd. */
 int agent_dial(const struct agent_dialer *d, uint32_t port, struct kv_err *err);
 
+/* agent_dial() in two halves, without its retries, for a guest whose agent
+ * is known to be up: _start connects and sends CONNECT (returns the fd),
+ * _finish reads the VMM's answer on it (0, or a negative errno; the caller
+ * closes the fd either way on failure). Several connections started before
+ * any is finished cost one round trip to the guest instead of one each. */
+int agent_dial_start(const struct agent_dialer *d, uint32_t port, struct kv_err *err);
+int agent_dial_finish(const struct agent_dialer *d, int fd, uint32_t port, struct kv_err *err);
+
 /* ---- The control connection ---- */
 
 struct agent_client;
