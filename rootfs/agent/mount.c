@@ -132,6 +132,8 @@ int mount_one(const char *root, const struct kvap_mount *m, struct kv_err *err)
 
 /* ---- inside a root the container controls (inroot.h) ---- */
 
+#define INROOT_RETRIES 100
+
 int inroot_open(int rootfd, const char *path, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)(O_PATH | O_CLOEXEC | flags),
@@ -142,8 +144,16 @@ int inroot_open(int rootfd, const char *path, int flags)
 		rel++;
 	if (!*rel)
 		rel = ".";
-	long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
+	/* EAGAIN: a rename or mount anywhere in the system raced a ".." walk,
+	 * and the kernel could not be sure it stayed inside; openat2(2) says to
+	 * retry. Bounded, so a guest busy renaming cannot hold the agent. */
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if ((errno != EAGAIN && errno != EINTR) || tries >= INROOT_RETRIES)
+			return -errno;
+	}
 }
 
 int inroot_mkpath(int rootfd, const char *path, bool file, mode_t mode)
