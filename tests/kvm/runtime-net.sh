@@ -19,20 +19,22 @@
 #             the container gets it
 #   host      no network entry (--network host): refused naming linux.namespaces,
 #             nothing left
+#   cycles    CYCLES (default 20) create/delete cycles on C: nothing left after each
 # Prints TAP. Needs a hardware-virtualization /dev/kvm, veth, tun and tc
 # (sch_ingress, cls_u32, act_mirred): tests/testhost/with-kvm.
 set -uo pipefail
 
 usage() {
-	echo "usage: runtime-net.sh KVRUN BUILD_DIR KERNEL_DIR GUEST_KERNEL"
+	echo "usage: runtime-net.sh KVRUN BUILD_DIR KERNEL_DIR GUEST_KERNEL [CYCLES]"
 	echo "  KERNEL_DIR: rootfs/fetch-kernel cloud DIR; GUEST_KERNEL: its kernel to boot"
 }
 case ${1:-} in -h | --help) usage; exit 0 ;; esac
-[ $# -eq 4 ] || { usage >&2; exit 2; }
+[ $# -eq 4 ] || [ $# -eq 5 ] || { usage >&2; exit 2; }
 kvrun=$1
 build=$2
 kdir=$3
 kernel=$4
+cycles=${5:-20}
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bb=/bin/busybox
 
@@ -311,6 +313,22 @@ check "host: no network namespace is refused naming linux.namespaces, nothing le
 	sh -c "[ $st = 1 ] && grep -q 'linux.namespaces' '$tmp/e-host' && grep -q 'host' '$tmp/e-host' && [ -z '$left' ]" \
 	-- "$tmp/e-host"
 echo "# $(cat "$tmp/e-host")"
+
+# --- cycles: create/delete on C ----------------------------------------------
+bad=""
+for i in $(seq 1 "$cycles"); do
+	if ! kv create -b "$tmp/b2" "kvrn-cycle$i" </dev/null >/dev/null 2>"$tmp/e-cyc"; then
+		bad="create $i: $(cat "$tmp/e-cyc")"
+		break
+	fi
+	if ! kv delete "kvrn-cycle$i" 2>"$tmp/e-cyc"; then
+		bad="delete $i: $(cat "$tmp/e-cyc")"
+		break
+	fi
+	left=$(leftovers "$C" | tr '\n' ' ')
+	[ -z "$left" ] || { bad="cycle $i left: $left"; break; }
+done
+check "cycles: $cycles create/delete cycles on C leave no tap, qdisc, filter, guard or state${bad:+: $bad}" test -z "$bad"
 
 echo "1..$n"
 [ "$failed" = 0 ]
