@@ -37,7 +37,7 @@ help:
 	@echo "make format        reformat the C sources with .clang-format"
 	@echo "make fuzz          build the libFuzzer targets with clang and fuzz each for FUZZ_TIME=$(FUZZ_TIME) s"
 	@echo "make format-check  fail when a C source is not formatted"
-	@echo "make bench         boot time, VMM memory and file sharing against QEMU (docs/performance.md)"
+	@echo "make bench         boot time, VMM memory, file sharing and network against QEMU (docs/performance.md)"
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -104,7 +104,7 @@ demo: deps build guest
 
 # Not part of check: benchmarks print ratios against QEMU measured in the same run.
 bench: deps build guest
-	@rc=0; for b in boot vmm-rss fs; do \
+	@rc=0; for b in boot vmm-rss fs net; do \
 		KVRUN_CACHE=$(abspath $(CACHE)) bench/$$b --kvrun $(abspath $(RELEASE))/runtime/kvrun || rc=1; \
 	done; exit $$rc
 

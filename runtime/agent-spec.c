@@ -270,9 +270,11 @@ static int container_fields(const struct oci_config *cfg, uint64_t features, boo
 		if (!out->namespaces)
 			return -ENOMEM;
 		/* A namespace given by path is another process's on the host (a pod's
-		 * infra container): in a VM of its own the container keeps the VM's. */
+		 * infra container): in a VM of its own the container keeps the VM's.
+		 * The network namespace is always the VM's own: its NICs are the
+		 * container's interfaces (network.h), a new one would hide them. */
 		for (size_t i = 0; i < l->n_namespaces; i++)
-			if (!l->namespaces[i].path)
+			if (!l->namespaces[i].path && l->namespaces[i].type != OCI_NS_NETWORK)
 				out->namespaces[out->n_namespaces++] =
 				    (struct kvap_namespace){ .type =
 								 ns_map[l->namespaces[i].type] };

@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "hooks.h"
+#include "network.h"
 #include "sync.h"
 
 #define VMM_EXIT_WAIT_MS 10000
@@ -293,11 +294,17 @@ int ctr_destroy(struct kvrun *g, struct ctr *c, struct kv_err *err)
 
 	if ((r = ctr_kill_vmm(c, err)) < 0)
 		return r;
+	/* After the VMM's cgroup is gone, so is the guard that removes its tc
+	 * filters when it dies (it is in the same cgroup). */
 	if (c->st.n_cgroup_dirs &&
 	    (r = cgroup_remove(c->st.cgroup_dirs, c->st.n_cgroup_dirs, err)) < 0)
 		return r;
-	/* poststop: after the VM is gone, before the state goes (host). */
 	if (c->st.status && ctr_config(c, &cfg, &e2) == 0) {
+		/* The double check: anything of ours left in the container's network
+		 * namespace (a guard killed with the VMM leaves its filters). */
+		if (network_cleanup(cfg, &e2) < 0)
+			kvrun_warn(g, "%s", e2.msg);
+		/* poststop: after the VM is gone, before the state goes (host). */
 		if (run_hooks(c, cfg, OCI_HOOK_POSTSTOP, "stopped", &e2) < 0)
 			kvrun_warn(g, "%s", e2.msg);
 		oci_config_free(cfg);

@@ -4,9 +4,10 @@
  * checked without side effects is checked first (id, bundle, config.json,
  * flags, the VM plan); then, in order: the state directory (refusing a
  * duplicate id), a copy of config.json, the host cgroup, the VMM process
- * (forked; monitor.c) moved into the cgroup, the guest agent's answer, the
- * prestart, createRuntime and createContainer hooks, the container in the
- * guest, the state "created" and the pid file. Any failure kills the VMM
+ * (forked; monitor.c) moved into the cgroup and in its namespaces, the
+ * prestart and createRuntime hooks, the guest agent's answer (the VM booted
+ * with the container's network), the createContainer hooks, the container in
+ * the guest, the state "created" and the pid file. Any failure kills the VMM
  * process and removes the cgroup and the state directory. */
 #include "container.h"
 
@@ -25,6 +26,7 @@
 #include "cleanup.h"
 #include "hooks.h"
 #include "monitor.h"
+#include "network.h"
 #include "oci-state.h"
 #include "sandbox.h"
 #include "settings.h"
@@ -171,7 +173,8 @@ int ctr_create(struct kvrun *g, const struct create_opts *o, pid_t *vmm_pid, str
 		goto out;
 	}
 	if ((r = settings_load(&s, err)) < 0 ||
-	    (r = sandbox_plan(cfg, bundle, &s, g->debug, sb, err)) < 0)
+	    (r = sandbox_plan(cfg, bundle, &s, g->debug, sb, err)) < 0 ||
+	    (r = network_check(cfg, err)) < 0)
 		goto out;
 	warn_unknown_caps(g, cfg);
 
@@ -260,15 +263,25 @@ int ctr_create(struct kvrun *g, const struct create_opts *o, pid_t *vmm_pid, str
 		kv_errno(err, r, "the VMM process");
 		goto fail;
 	}
+	if ((r = expect(sync[0], vmm, "ready", msg, sizeof(msg), 30000, err)) < 0)
+		goto fail;
+
+	/* ---- hooks on the host: the VMM process's namespaces exist (a network
+	 * hook may populate them, network.h), the VM is not built yet ---- */
+	if ((r = run_hooks(&c, cfg, OCI_HOOK_PRESTART, err)) < 0 ||
+	    (r = run_hooks(&c, cfg, OCI_HOOK_CREATE_RUNTIME, err)) < 0)
+		goto fail;
+	if ((r = sync_send(sync[0], "boot")) < 0) {
+		kv_errno(err, r, "the VMM process");
+		goto fail;
+	}
 	int boot_ms = (int)sb->boot_timeout_s * 1000 + 30000;
 	if ((r = expect(sync[0], vmm, "booted", msg, sizeof(msg), boot_ms, err)) < 0)
 		goto fail;
 	kvrun_debug(g, "%s: the guest agent answered", o->id);
 
-	/* ---- hooks on the host, the container in the guest ---- */
-	if ((r = run_hooks(&c, cfg, OCI_HOOK_PRESTART, err)) < 0 ||
-	    (r = run_hooks(&c, cfg, OCI_HOOK_CREATE_RUNTIME, err)) < 0 ||
-	    (r = run_hooks(&c, cfg, OCI_HOOK_CREATE_CONTAINER, err)) < 0)
+	/* ---- the container in the guest ---- */
+	if ((r = run_hooks(&c, cfg, OCI_HOOK_CREATE_CONTAINER, err)) < 0)
 		goto fail;
 	if ((r = sync_send(sync[0], "create")) < 0) {
 		kv_errno(err, r, "the VMM process");
@@ -298,6 +311,10 @@ fail:
 		while (waitpid(vmm, NULL, 0) < 0 && errno == EINTR)
 			;
 		c.st.pid = 0;
+		/* The guard removes the VMM's filters; this double-checks. */
+		struct kv_err e2 = { 0 };
+		if (network_cleanup(cfg, &e2) < 0)
+			kvrun_warn(g, "%s", e2.msg);
 	}
 	if (have_state) {
 		struct kv_err e2 = { 0 };

@@ -21,6 +21,7 @@
 #include "agent-spec.h"
 #include "console.h"
 #include "kvap-frame.h"
+#include "network.h"
 #include "relay.h"
 #include "sync.h"
 #include "vmm.h"
@@ -40,6 +41,7 @@ struct mon {
 	struct relay relay;
 	bool relay_on;
 	int ctl_fd;
+	struct network net;
 };
 
 static int64_t now_ms(void)
@@ -188,6 +190,11 @@ static void *container_main(void *arg)
 
 	if ((r = wait_agent(m, &err)) < 0 || (r = agent_client_connect(&m->dialer, &c, &err)) < 0)
 		return fail_create(m, &err);
+	/* The guest's interfaces before anything of the container exists. */
+	if ((r = network_configure_guest(&m->net, c, &err)) < 0) {
+		agent_client_free(c);
+		return fail_create(m, &err);
+	}
 	if (sync_send(a->sync_fd, "booted") < 0 ||
 	    sync_recv(a->sync_fd, msg, sizeof(msg), -1) < 0 || strcmp(msg, "create") != 0) {
 		agent_client_free(c);
@@ -281,22 +288,6 @@ static void *container_main(void *arg)
 	return NULL;
 }
 
-static int enter_namespaces(const struct oci_config *cfg, struct kvrun *g)
-{
-	const struct oci_namespace *net = oci_namespace(cfg, OCI_NS_NETWORK);
-
-	/* The VMM needs no host network; a new network namespace keeps it out of the
-	 * host's, and is what network hooks (docker's libnetwork-setkey) expect to find
-	 * at /proc/PID/ns/net. A namespace given by path (a pod's) is not entered yet:
-	 * networking is not part of this runtime yet (docs/runtime.md). */
-	if (net && !net->path && unshare(CLONE_NEWNET) < 0)
-		return -errno;
-	if (net && net->path)
-		kvrun_debug(g, "linux.namespaces: the network namespace %s is not entered",
-			    net->path);
-	return 0;
-}
-
 _Noreturn void monitor_main(struct monitor_args *a)
 {
 	struct mon m = { .a = a, .status = -1, .tty_fd = -1, .ctl_fd = -1 };
@@ -326,10 +317,15 @@ _Noreturn void monitor_main(struct monitor_args *a)
 
 	if (sync_recv(a->sync_fd, msg, sizeof(msg), -1) < 0 || strcmp(msg, "go") != 0)
 		_exit(MONITOR_EXIT_NO_STATUS);
-	if ((r = enter_namespaces(a->cfg, a->g)) < 0) {
-		(void)sync_send(a->sync_fd, "error entering the namespaces: %s", strerror(-r));
+	/* A new network namespace, when the config asks for one: the VMM needs no
+	 * host network, and hooks (docker's libnetwork-setkey) find it at
+	 * /proc/PID/ns/net. Then create runs those hooks. */
+	if (network_enter(a->cfg, &err) < 0 || sync_send(a->sync_fd, "ready") < 0) {
+		(void)sync_send(a->sync_fd, "error %s", err.msg);
 		_exit(MONITOR_EXIT_NO_STATUS);
 	}
+	if (sync_recv(a->sync_fd, msg, sizeof(msg), -1) < 0 || strcmp(msg, "boot") != 0)
+		_exit(MONITOR_EXIT_NO_STATUS);
 	sandbox_bind_state_dir(a->sb, a->c->dir_fd, a->settings->console_log || a->g->debug);
 	if (agent_dialer_hybrid(&m.dialer, a->sb->vsock_path, &err) < 0 ||
 	    (m.ctl_fd = ctl_listen(&m, &err)) < 0) {
@@ -337,6 +333,12 @@ _Noreturn void monitor_main(struct monitor_args *a)
 		_exit(MONITOR_EXIT_NO_STATUS);
 	}
 	m.dialer.io_timeout_ms = 30000;
+	/* The taps and their guard: once this process dies by any path, the taps
+	 * go with its fds and the guard removes the filters. */
+	if (network_attach(a->cfg, &a->sb->vm, &m.net, &err) < 0) {
+		(void)sync_send(a->sync_fd, "error %s", err.msg);
+		_exit(MONITOR_EXIT_NO_STATUS);
+	}
 	m.gone_fd = eventfd(0, EFD_CLOEXEC);
 	pthread_mutex_init(&m.lock, NULL);
 	if (m.gone_fd < 0 || vmm_create(&a->sb->vm, &m.vm, &err) < 0) {
@@ -360,7 +362,8 @@ _Noreturn void monitor_main(struct monitor_args *a)
 	uint64_t one = 1;
 	while (write(m.gone_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
-	vmm_destroy(vm); /* closes the host ends of the vsock streams */
+	vmm_destroy(vm); /* closes the host ends of the vsock streams, and the taps */
+	network_detach(&m.net);
 	pthread_join(ctr, NULL);
 	if (m.relay_on)
 		relay_stop(&m.relay);

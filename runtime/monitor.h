@@ -3,8 +3,10 @@
  * Owns: everything the process forked by `kvrun create` does until it
  * exits with the container's status. In order: detach (new session; stop
  * when create dies before it commits), keep only the fds it needs, enter the
- * host namespaces the config asks for, boot the VM, wait for the guest
- * agent, let create run its hooks, create the container in the guest with
+ * host namespaces the config asks for, let create run the hooks that may
+ * populate them, hand the container's network to the VM (network.h), boot
+ * it, wait for the guest agent and configure the guest's network, let create
+ * run the createContainer hooks, create the container in the guest with
  * this process's stdio (or a terminal sent to --console-socket) as the
  * init's, and then relay stdio, signals and window sizes, serve the control
  * socket (pause, resume), record the exit status in the state directory,
@@ -12,8 +14,11 @@
  * over a SOCK_SEQPACKET pair:
  *
  *   create -> VMM   "go"            (the VMM process is in its cgroup)
- *   VMM -> create   "booted"        (the agent answered) | "error MSG"
- *   create -> VMM   "create"        (hooks ran)
+ *   VMM -> create   "ready"         (in its namespaces) | "error MSG"
+ *   create -> VMM   "boot"          (prestart and createRuntime hooks ran)
+ *   VMM -> create   "booted"        (NICs attached, the agent answered and
+ *                                    configured them) | "error MSG"
+ *   create -> VMM   "create"        (createContainer hooks ran)
  *   VMM -> create   "created PID"   (guest pid of the held init) | "error MSG"
  *   create -> VMM   "commit"        (state and pid file written)
  *   VMM -> create   "ack"           (no longer dies with create)

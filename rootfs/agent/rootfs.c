@@ -194,6 +194,17 @@ static int mount_entry(struct rctx *c, const struct kvap_mount *m)
 	unsigned long flags = o.flags & ~((o.flags & MS_BIND) ? MS_RDONLY : 0ul);
 	r = mount(source, dst, type, flags, (*data && !(o.flags & MS_BIND)) ? data : NULL);
 	r = r < 0 ? -errno : 0;
+	if ((r == -EBUSY || r == -EPERM) && type && !strcmp(type, "sysfs")) {
+		/* The container shares the guest's network namespace (the VM is the
+		 * container's: runtime/network.h), whose sysfs is mounted read-write:
+		 * a new read-only mount of it is refused. As runc does without a new
+		 * network namespace: a recursive bind of /sys, its flags set below. */
+		o.flags |= MS_BIND | MS_REC;
+		type = NULL;
+		source = "/sys";
+		flags = o.flags & ~MS_RDONLY;
+		r = mount(source, dst, NULL, flags, NULL) < 0 ? -errno : 0;
+	}
 	close(tfd);
 	if (r < 0)
 		return fail(c, r, "mount %s on %s (%s)", m->source ? m->source : "none",

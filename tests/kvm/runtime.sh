@@ -405,7 +405,7 @@ mkbundle "$tmp/bad4" '.annotations["io.kvrun.vm.memory"] = "3M"' || nok "bundle 
 bad "a bad VM size annotation" "io.kvrun.vm.memory" create -b "$tmp/bad4" kvt-bad
 mkbundle "$tmp/bad5" '.hooks = {"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", "echo no >&2; exit 9"]}]}' ||
 	nok "bundle bad5"
-bad "a failing createRuntime hook (after the VM booted)" "createRuntime\[0\] /bin/sh failed: exit status 9" \
+bad "a failing createRuntime hook" "createRuntime\[0\] /bin/sh failed: exit status 9" \
 	create -b "$tmp/bad5" kvt-bad
 if grep -q '"level":"error"' "$log" && jq -e . "$log" >/dev/null 2>&1; then
 	ok "--log-format json: every log line is a JSON object with level, msg and time"

@@ -25,6 +25,7 @@
 #include "console.h"
 #include "relay.h"
 #include "hooks.h"
+#include "network.h"
 #include "oci.h"
 #include "sandbox.h"
 #include "settings.h"
@@ -384,6 +385,33 @@ static void test_agent_spec(void)
 	oci_config_free(c);
 }
 
+/* linux.namespaces' network entry (network.h). */
+static void test_network(void)
+{
+	struct kv_err err = { 0 };
+	struct kvap_create cr;
+	struct oci_config *c = config("");
+
+	ok(c && network_check(c, &err) < 0 && strstr(err.msg, "linux.namespaces") &&
+	       strstr(err.msg, "network"),
+	   "no network namespace (host networking) is refused, naming the field: %s", err.msg);
+	oci_config_free(c);
+	c = config(",\"linux\":{\"namespaces\":[{\"type\":\"network\"},{\"type\":"
+		   "\"uts\"}]}");
+	ok(c && network_check(c, &err) == 0, "a new network namespace is accepted");
+	ok(c && network_cleanup(c, &err) == 0, "delete: nothing to clean in the VMM's own");
+	ok(c && agent_spec_create(c, "id", KVAP_FEATURES_V1_1, true, false, &cr, NULL, &err) == 0 &&
+	       cr.n_namespaces == 1 && cr.namespaces[0].type == KVAP_NS_UTS,
+	   "the container keeps the guest's network namespace (its NICs), gets a new uts one");
+	agent_spec_create_free(&cr);
+	oci_config_free(c);
+	c = config(",\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":"
+		   "\"/nonexistent/netns\"}]}");
+	ok(c && network_check(c, &err) == 0 && network_cleanup(c, &err) == 0,
+	   "a namespace path is accepted; delete: a namespace that is gone is clean");
+	oci_config_free(c);
+}
+
 static void test_hooks(void)
 {
 	struct kv_err err = { 0 };
@@ -628,6 +656,7 @@ int main(void)
 	test_settings();
 	test_sandbox();
 	test_agent_spec();
+	test_network();
 	test_hooks();
 	test_cgroup_parsers();
 	test_cgroup_live();
