@@ -331,6 +331,10 @@ _Noreturn void monitor_main(struct monitor_args *a)
 		_exit(MONITOR_EXIT_NO_STATUS);
 	}
 	sandbox_bind_state_dir(a->sb, a->c->dir_fd, a->settings->console_log || a->g->debug);
+	if (share_needed(&a->sb->share) && share_build(&a->sb->share, a->sb->share_dir, &err) < 0) {
+		(void)sync_send(a->sync_fd, "error %s", err.msg);
+		_exit(MONITOR_EXIT_NO_STATUS);
+	}
 	if (agent_dialer_hybrid(&m.dialer, a->sb->vsock_path, &err) < 0 ||
 	    (m.ctl_fd = ctl_listen(&m, &err)) < 0) {
 		(void)sync_send(a->sync_fd, "error %s", err.msg);

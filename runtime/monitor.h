@@ -3,7 +3,8 @@
  * Owns: everything the process forked by `kvrun create` does until it
  * exits with the container's status. In order: detach (new session; stop
  * when create dies before it commits), keep only the fds it needs, enter the
- * host namespaces the config asks for, boot the VM, wait for the guest
+ * host namespaces the config asks for, build the container's virtio-fs
+ * share in a mount namespace of its own (share.h), boot the VM, wait for the guest
  * agent, let create run its hooks, create the container in the guest with
  * this process's stdio (or a terminal sent to --console-socket) as the
  * init's, and then relay stdio, signals and window sizes, serve the control

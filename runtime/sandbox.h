@@ -18,6 +18,7 @@
 #include "err.h"
 #include "oci.h"
 #include "settings.h"
+#include "share.h"
 #include "vmm.h"
 
 /* Annotations kvrun reads. */
@@ -30,9 +31,10 @@
 struct sandbox {
 	struct vmm_config vm; /* its strings point into this struct */
 	char kernel[4096], initrd[4096], cmdline[1100];
-	char vsock_path[64], console_path[64];
+	char vsock_path[64], console_path[64], share_dir[64];
 	char rootfs[4096];   /* root.path, absolute */
 	bool initramfs_root; /* the container runs on the guest image's root */
+	struct share share;  /* rootfs and bind sources, for virtio-fs */
 	struct cgroup_limits host;
 	unsigned boot_timeout_s;
 };
@@ -41,8 +43,12 @@ struct sandbox {
 int sandbox_plan(const struct oci_config *cfg, const char *bundle, const struct settings *s,
 		 bool debug, struct sandbox *sb, struct kv_err *err);
 
-/* Point the vsock socket and console log into the state directory open as
- * dir_fd in the calling process (the VMM process). */
+/* What sandbox_plan allocated. */
+void sandbox_free(struct sandbox *sb);
+
+/* Point the vsock socket, the console log and the share's staging directory
+ * into the state directory open as dir_fd in the calling process (the VMM
+ * process); the share (when one is needed) becomes virtio-fs device 0. */
 void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, bool console_log);
 
 #endif
