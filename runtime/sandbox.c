@@ -204,7 +204,7 @@ void sandbox_free(struct sandbox *sb)
 	share_free(&sb->share);
 }
 
-void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, bool console_log)
+void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, const char *dir, bool console_log)
 {
 	snprintf(sb->vsock_path, sizeof(sb->vsock_path), "/proc/self/fd/%d/vsock.sock", dir_fd);
 	sb->vm.vsock = (struct vmm_vsock){ .guest_cid = 3, .uds_path = sb->vsock_path };
@@ -215,8 +215,7 @@ void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, bool console_log)
 		    (struct vmm_chardev){ .kind = VMM_CHR_FILE, .path = sb->console_path };
 	}
 	if (share_needed(&sb->share)) {
-		snprintf(sb->share_dir, sizeof(sb->share_dir), "/proc/self/fd/%d/" SHARE_DIR,
-			 dir_fd);
+		snprintf(sb->share_dir, sizeof(sb->share_dir), "%s/" SHARE_DIR, dir);
 		sb->vm.fs[0] = (struct vmm_fs){ .tag = SHARE_TAG,
 						.path = sb->share_dir,
 						.cache = VMM_FS_CACHE_AUTO,

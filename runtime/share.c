@@ -32,8 +32,8 @@ static void bind_options(const struct oci_mount *m, struct share_bind *b)
 		const char *name;
 		unsigned long set, clear;
 	} t[] = {
-		{ "ro", MS_RDONLY, 0 },	    { "rw", 0, MS_RDONLY },	{ "nosuid", MS_NOSUID, 0 },
-		{ "suid", 0, MS_NOSUID },   { "nodev", MS_NODEV, 0 },	{ "dev", 0, MS_NODEV },
+		{ "ro", MS_RDONLY, 0 },	    { "rw", 0, MS_RDONLY },   { "nosuid", MS_NOSUID, 0 },
+		{ "suid", 0, MS_NOSUID },   { "nodev", MS_NODEV, 0 }, { "dev", 0, MS_NODEV },
 		{ "noexec", MS_NOEXEC, 0 }, { "exec", 0, MS_NOEXEC },
 	};
 
@@ -175,8 +175,8 @@ int share_build(const struct share *sh, const char *dir, struct kv_err *err)
 		}
 	}
 	/* The guest changes nothing at the share's top. */
-	if (mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
+	if (mount(NULL, dir, NULL,
+		  MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return kv_errno(err, -errno, "making the top of %s read-only", dir);
 	return 0;
 }

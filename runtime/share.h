@@ -24,10 +24,10 @@
 #include "err.h"
 #include "oci.h"
 
-#define SHARE_TAG      "kvrun"	     /* the virtio-fs tag */
-#define SHARE_ROOTFS   "/rootfs"     /* the container root, in the share */
-#define SHARE_BIND_FMT "/m/%zu"	     /* mounts[N]'s source, in the share */
-#define SHARE_DIR      "share"	     /* the staging directory, in the state directory */
+#define SHARE_TAG      "kvrun"	 /* the virtio-fs tag */
+#define SHARE_ROOTFS   "/rootfs" /* the container root, in the share */
+#define SHARE_BIND_FMT "/m/%zu"	 /* mounts[N]'s source, in the share */
+#define SHARE_DIR      "share"	 /* the staging directory, in the state directory */
 
 struct share_bind {
 	size_t index;	     /* in cfg->mounts */

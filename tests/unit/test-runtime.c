@@ -289,9 +289,9 @@ static void test_sandbox(void)
 	ok(c && sandbox_plan(c, bundle, &s, false, &sb, &err) == 0 && !sb.initramfs_root &&
 	       sb.share.rootfs && strcmp(sb.share.rootfs, rootfs) == 0 && sb.share.n_binds == 0,
 	   "the bundle's root goes into the share (%s)", err.msg);
-	sandbox_bind_state_dir(&sb, 7, false);
+	sandbox_bind_state_dir(&sb, 7, "/run/kvrun/x", false);
 	ok(sb.vm.nfs == 1 && strcmp(sb.vm.fs[0].tag, SHARE_TAG) == 0 &&
-	       strcmp(sb.vm.fs[0].path, "/proc/self/fd/7/share") == 0 && sb.vm.fs[0].cross_mounts &&
+	       strcmp(sb.vm.fs[0].path, "/run/kvrun/x/share") == 0 && sb.vm.fs[0].cross_mounts &&
 	       !sb.vm.fs[0].readonly,
 	   "the share is virtio-fs device 0, staged in the state directory, crossing mounts");
 	sandbox_free(&sb);
@@ -335,7 +335,7 @@ static void test_sandbox(void)
 	   "a missing bind source is named: %s", err.msg);
 	oci_config_free(c);
 
-	sandbox_bind_state_dir(&sb, 7, true);
+	sandbox_bind_state_dir(&sb, 7, "/run/kvrun/x", true);
 	ok(strcmp(sb.vm.vsock.uds_path, "/proc/self/fd/7/vsock.sock") == 0 &&
 	       sb.vm.serial.kind == VMM_CHR_FILE &&
 	       strcmp(sb.vm.serial.path, "/proc/self/fd/7/console.log") == 0,
