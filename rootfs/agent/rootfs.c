@@ -6,7 +6,8 @@
  * container root bound onto itself (so it is a mount pivot_root accepts),
  * the spec's mounts inside it (proc, sysfs, tmpfs, devpts, mqueue, cgroup,
  * and bind mounts of guest paths or of paths inside a virtio-fs share, of
- * directories and single files, with their flags and propagation), the
+ * directories and single files, with their flags and propagation; devpts
+ * is the VM's own instance, bound), the
  * default devices and the spec's devices in a fresh /dev, /dev/console for
  * a terminal, masked and read-only paths, pivot_root (or MS_MOVE + chroot
  * with no_pivot) and a read-only root. Every path inside the root is
@@ -178,6 +179,14 @@ static int mount_entry(struct rctx *c, const struct kvap_mount *m)
 	} else if (o.flags & MS_BIND) {
 		if ((sfd = bind_source(c, m)) < 0)
 			return sfd;
+	} else if (type && !strcmp(type, "devpts")) {
+		/* The VM holds this one container: its terminals (the init's
+		 * and exec's, ptys of the VM's devpts) must have names in it,
+		 * so the container gets that instance (mounted as the spec's
+		 * default asks: newinstance, ptmxmode 0666, mode 0620, gid 5). */
+		if ((sfd = open("/dev/pts", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return fail(c, -errno, "the VM's /dev/pts for %s", m->destination);
+		o.flags |= MS_BIND;
 	}
 	if (sfd >= 0) {
 		if (fstat(sfd, &st) < 0)
