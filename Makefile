@@ -33,7 +33,7 @@ help:
 	@echo "make guest         the guest kernel and initramfs (agent as /init) into $(CACHE)"
 	@echo "make install       kvrun and the guest image where the runtime finds them (PREFIX=/usr/local)"
 	@echo "make check         install deps, build with ASan+UBSan, run every test"
-	@echo "make demo          install deps, build, build the guest image, run busybox in a VM"
+	@echo "make demo          install deps, build, build the guest image, run busybox in a VM, then through podman"
 	@echo "make format        reformat the C sources with .clang-format"
 	@echo "make fuzz          build the libFuzzer targets with clang and fuzz each for FUZZ_TIME=$(FUZZ_TIME) s"
 	@echo "make format-check  fail when a C source is not formatted"
@@ -101,6 +101,9 @@ demo: deps build guest
 		--cpus 2 --memory 512M --exec -- /bin/sh -c \
 		'echo "hello from busybox, PID $$$$ in a kvrun micro-VM"; uname -sr; \
 		 echo "vCPUs: $$(grep -c ^processor /proc/cpuinfo)"; ls /sys/bus/pci/devices'
+	@# The OCI runtime: busybox through podman, with kvrun as podman's runtime.
+	tests/testhost/with-kvm --probe $(RELEASE)/tests/kvm-selftest -- \
+		tests/clients/demo $(RELEASE)/runtime/kvrun $(CACHE)/guest-vmlinux $(CACHE)/guest-initramfs.cpio
 
 # Not part of check: benchmarks print ratios against QEMU measured in the same run.
 bench: deps build guest

@@ -1,7 +1,9 @@
 /* agent-spec.c - see agent-spec.h. */
 #include "agent-spec.h"
+#include "share.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,7 +331,13 @@ int agent_spec_create(const struct oci_config *cfg, const char *id, uint64_t fea
 
 	memset(out, 0, sizeof(*out));
 	out->container_id = (char *)id;
-	out->rootfs_type = KVAP_ROOTFS_INITRAMFS;
+	if (initramfs_root) {
+		out->rootfs_type = KVAP_ROOTFS_INITRAMFS;
+	} else {
+		out->rootfs_type = KVAP_ROOTFS_VIRTIOFS;
+		out->rootfs_source = (char *)SHARE_TAG;
+		out->rootfs_path = (char *)SHARE_ROOTFS;
+	}
 	out->readonly_rootfs = cfg->root_readonly;
 	out->hostname = cfg->hostname;
 	out->poweroff_on_exit = true;
@@ -346,12 +354,28 @@ int agent_spec_create(const struct oci_config *cfg, const char *id, uint64_t fea
 		const struct oci_mount *m = &cfg->mounts[i];
 		if (!v11 && initramfs_root && agent_provides(m->destination))
 			continue;
-		out->mounts[out->n_mounts++] =
-		    (struct kvap_mount){ .source = m->source,
-					 .destination = m->destination,
-					 .type = m->type,
-					 .options = m->options,
-					 .n_options = (uint32_t)m->n_options };
+		struct kvap_mount *km = &out->mounts[out->n_mounts++];
+		*km = (struct kvap_mount){ .source = m->source,
+					   .destination = m->destination,
+					   .type = m->type,
+					   .options = m->options,
+					   .n_options = (uint32_t)m->n_options };
+		if (!share_is_bind(m))
+			continue;
+		/* Its source is the share's entry (share.h); it is ours to free. */
+		if (!v11) {
+			agent_spec_create_free(out);
+			return kv_errf(err, -EOPNOTSUPP,
+				       "mounts[%zu]: the guest agent (KVAP 1.0) cannot bind a "
+				       "source from a virtio-fs share",
+				       i);
+		}
+		km->source_tag = (char *)SHARE_TAG;
+		if (asprintf(&km->source, SHARE_BIND_FMT, i) < 0) {
+			km->source = NULL;
+			agent_spec_create_free(out);
+			return kv_errf(err, -ENOMEM, "out of memory");
+		}
 	}
 	if (v11) {
 		if ((r = container_fields(cfg, features, no_pivot, out, notes)) < 0) {
@@ -389,6 +413,9 @@ int agent_spec_create(const struct oci_config *cfg, const char *id, uint64_t fea
 void agent_spec_create_free(struct kvap_create *c)
 {
 	agent_spec_process_free(&c->process);
+	for (uint32_t i = 0; c->mounts && i < c->n_mounts; i++)
+		if (c->mounts[i].source_tag)
+			free(c->mounts[i].source);
 	free(c->mounts);
 	free(c->namespaces);
 	free(c->devices);

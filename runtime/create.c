@@ -332,6 +332,8 @@ out:
 	cgroup_free(&cg);
 	if (have_state)
 		state_close(&c);
+	if (sb)
+		sandbox_free(sb);
 	free(sb);
 	oci_config_free(cfg);
 	return r;

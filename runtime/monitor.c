@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -326,7 +327,21 @@ _Noreturn void monitor_main(struct monitor_args *a)
 	}
 	if (sync_recv(a->sync_fd, msg, sizeof(msg), -1) < 0 || strcmp(msg, "boot") != 0)
 		_exit(MONITOR_EXIT_NO_STATUS);
-	sandbox_bind_state_dir(a->sb, a->c->dir_fd, a->settings->console_log || a->g->debug);
+	/* The state directory's absolute path (--root may be relative). */
+	char fdlink[64], dir[PATH_MAX];
+	snprintf(fdlink, sizeof(fdlink), "/proc/self/fd/%d", a->c->dir_fd);
+	ssize_t dn = readlink(fdlink, dir, sizeof(dir) - 1);
+	if (dn <= 0) {
+		(void)sync_send(a->sync_fd, "error the state directory's path: %s",
+				strerror(errno));
+		_exit(MONITOR_EXIT_NO_STATUS);
+	}
+	dir[dn] = '\0';
+	sandbox_bind_state_dir(a->sb, a->c->dir_fd, dir, a->settings->console_log || a->g->debug);
+	if (share_needed(&a->sb->share) && share_build(&a->sb->share, a->sb->share_dir, &err) < 0) {
+		(void)sync_send(a->sync_fd, "error %s", err.msg);
+		_exit(MONITOR_EXIT_NO_STATUS);
+	}
 	if (agent_dialer_hybrid(&m.dialer, a->sb->vsock_path, &err) < 0 ||
 	    (m.ctl_fd = ctl_listen(&m, &err)) < 0) {
 		(void)sync_send(a->sync_fd, "error %s", err.msg);

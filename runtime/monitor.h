@@ -4,9 +4,10 @@
  * exits with the container's status. In order: detach (new session; stop
  * when create dies before it commits), keep only the fds it needs, enter the
  * host namespaces the config asks for, let create run the hooks that may
- * populate them, hand the container's network to the VM (network.h), boot
- * it, wait for the guest agent and configure the guest's network, let create
- * run the createContainer hooks, create the container in the guest with
+ * populate them, build the container's virtio-fs share in a mount namespace
+ * of its own (share.h), hand the container's network to the VM (network.h),
+ * boot it, wait for the guest agent and configure the guest's network, let
+ * create run the createContainer hooks, create the container in the guest with
  * this process's stdio (or a terminal sent to --console-socket) as the
  * init's, and then relay stdio, signals and window sizes, serve the control
  * socket (pause, resume), record the exit status in the state directory,

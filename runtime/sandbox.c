@@ -155,23 +155,6 @@ static int check_config(const struct oci_config *cfg, struct sandbox *sb, struct
 	if (a && strcmp(a, "initramfs") != 0)
 		return ann_fail(err, ANN_ROOTFS, a, "is not \"initramfs\"");
 	sb->initramfs_root = a != NULL;
-	if (!sb->initramfs_root)
-		return kv_errf(err, -EOPNOTSUPP,
-			       "root.path: the bundle's root filesystem reaches the guest through "
-			       "virtio-fs, which this kvrun does not have yet (the annotation "
-			       "%s=initramfs runs the container on the guest image's own root)",
-			       ANN_ROOTFS);
-	for (size_t i = 0; i < cfg->n_mounts; i++) {
-		const struct oci_mount *m = &cfg->mounts[i];
-		bool bind = m->type && strcmp(m->type, "bind") == 0;
-		for (size_t k = 0; k < m->n_options && !bind; k++)
-			bind = !strcmp(m->options[k], "bind") || !strcmp(m->options[k], "rbind");
-		if (bind)
-			return kv_errf(err, -EOPNOTSUPP,
-				       "mounts[%zu]: a bind mount of %s needs virtio-fs to reach "
-				       "the guest, which this kvrun does not have yet",
-				       i, m->source ? m->source : "(no source)");
-	}
 	return 0;
 }
 
@@ -192,11 +175,14 @@ int sandbox_plan(const struct oci_config *cfg, const char *bundle, const struct 
 		return kv_errf(err, -ENOTDIR, "root.path: %s: not a directory", sb->rootfs);
 	if ((r = check_config(cfg, sb, err)) < 0 || (r = size_vm(cfg, s, sb, err)) < 0)
 		return r;
+	if ((r = share_plan(cfg, bundle, sb->initramfs_root ? NULL : sb->rootfs, &sb->share, err)) <
+	    0)
+		return r;
 	if ((r = pick_file(cfg, ANN_KERNEL, s->kernel, "kernel", s->path, sb->kernel,
 			   sizeof(sb->kernel), err)) < 0 ||
 	    (r = pick_file(cfg, ANN_INITRAMFS, s->initramfs, "initramfs", s->path, sb->initrd,
 			   sizeof(sb->initrd), err)) < 0)
-		return r;
+		goto fail;
 	snprintf(sb->cmdline, sizeof(sb->cmdline), "%s%s", s->cmdline,
 		 debug ? " KVRUN_AGENT_VERBOSE=1" : "");
 	sb->boot_timeout_s = s->boot_timeout;
@@ -208,9 +194,17 @@ int sandbox_plan(const struct oci_config *cfg, const char *bundle, const struct 
 	sb->vm.console = (struct vmm_chardev){ .kind = VMM_CHR_NONE };
 	sb->vm.rng = true;
 	return 0;
+fail:
+	share_free(&sb->share);
+	return r;
 }
 
-void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, bool console_log)
+void sandbox_free(struct sandbox *sb)
+{
+	share_free(&sb->share);
+}
+
+void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, const char *dir, bool console_log)
 {
 	snprintf(sb->vsock_path, sizeof(sb->vsock_path), "/proc/self/fd/%d/vsock.sock", dir_fd);
 	sb->vm.vsock = (struct vmm_vsock){ .guest_cid = 3, .uds_path = sb->vsock_path };
@@ -219,5 +213,13 @@ void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, bool console_log)
 			 dir_fd);
 		sb->vm.serial =
 		    (struct vmm_chardev){ .kind = VMM_CHR_FILE, .path = sb->console_path };
+	}
+	if (share_needed(&sb->share)) {
+		snprintf(sb->share_dir, sizeof(sb->share_dir), "%s/" SHARE_DIR, dir);
+		sb->vm.fs[0] = (struct vmm_fs){ .tag = SHARE_TAG,
+						.path = sb->share_dir,
+						.cache = VMM_FS_CACHE_AUTO,
+						.cross_mounts = true };
+		sb->vm.nfs = 1;
 	}
 }

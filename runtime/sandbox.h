@@ -18,6 +18,7 @@
 #include "err.h"
 #include "oci.h"
 #include "settings.h"
+#include "share.h"
 #include "vmm.h"
 
 /* Annotations kvrun reads. */
@@ -31,8 +32,10 @@ struct sandbox {
 	struct vmm_config vm; /* its strings point into this struct */
 	char kernel[4096], initrd[4096], cmdline[1100];
 	char vsock_path[64], console_path[64];
-	char rootfs[4096];   /* root.path, absolute */
-	bool initramfs_root; /* the container runs on the guest image's root */
+	char share_dir[4200]; /* <state dir>/share: a path, since the VMM mounts there */
+	char rootfs[4096];    /* root.path, absolute */
+	bool initramfs_root;  /* the container runs on the guest image's root */
+	struct share share;   /* rootfs and bind sources, for virtio-fs */
 	struct cgroup_limits host;
 	unsigned boot_timeout_s;
 };
@@ -41,8 +44,14 @@ struct sandbox {
 int sandbox_plan(const struct oci_config *cfg, const char *bundle, const struct settings *s,
 		 bool debug, struct sandbox *sb, struct kv_err *err);
 
-/* Point the vsock socket and console log into the state directory open as
- * dir_fd in the calling process (the VMM process). */
-void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, bool console_log);
+/* What sandbox_plan allocated. */
+void sandbox_free(struct sandbox *sb);
+
+/* Point the vsock socket and the console log into the state directory open
+ * as dir_fd in the calling process (the VMM process), and the share's
+ * staging directory to dir/share (a path, not the fd: the VMM mounts there
+ * from a new mount namespace, where the fd's mount is not its own); the
+ * share (when one is needed) becomes virtio-fs device 0. */
+void sandbox_bind_state_dir(struct sandbox *sb, int dir_fd, const char *dir, bool console_log);
 
 #endif

@@ -267,7 +267,8 @@ int state_remove(struct ctr *c, struct kv_err *err)
 	}
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    unlinkat(c->dir_fd, e->d_name, 0) < 0 && errno != ENOENT && r == 0)
+		    unlinkat(c->dir_fd, e->d_name, e->d_type == DT_DIR ? AT_REMOVEDIR : 0) < 0 &&
+		    errno != ENOENT && r == 0)
 			r = kv_errno(err, -errno, "removing %s/%s", c->dir, e->d_name);
 	closedir(d);
 	if (r < 0)

@@ -70,6 +70,9 @@ struct vmm_fs {
 	const char *path; /* host directory, opened once at vmm_create */
 	enum vmm_fs_cache cache;
 	bool readonly; /* every change fails with EROFS in the guest */
+	/* Serve what is mounted beneath path too (off: a mount point answers
+	 * EXDEV); docs/virtio-fs.md, Confinement. */
+	bool cross_mounts;
 };
 
 struct vmm_config {

@@ -11,10 +11,17 @@
 #                           network; stdout, stderr and exit status are the container's
 #   X_run_i CMD...          the same with stdin attached
 #   X_run_t CMD...          the same with a terminal (under on_tty)
+#   X_run_id CMD...         the same with FOO=kvt in the environment, working directory
+#                           /tmp and user 1000:1000 (a client without a user option,
+#                           listed in H_NO_USER_CLIENTS, runs as root)
+#   X_run_binds RW RO FILE CMD...  the same with directory RW bound at /rw, directory RO
+#                           at /ro read-only and the single file FILE at /etc/kvt-file
+#                           read-only
 #   X_start_bg NAME DIR CMD...  start a detached container NAME with DIR bound at /out
 #   X_exec NAME CMD...      exec in NAME; stdout, stderr and status are the process's
 #   X_exec_t NAME CMD...    the same with a terminal (under on_tty)
 #   X_ps NAME               print the command lines of NAME's processes, one per line
+#                           (a VM runtime's pids are the guest's: see rt_vm)
 #   X_pause NAME, X_resume NAME
 #   X_status NAME           print running, paused, or anything else
 #   X_kill NAME SIGNAL      SIGNAL as a name without SIG (KILL, TERM)
@@ -43,6 +50,13 @@ c() {
 	"${H_CLIENT}_$verb" "$@"
 }
 
+# rt_vm: the runtime under test runs each container in a VM (kvrun): the pid it reports
+# is its VMM's, and the pids of its `ps` are the guest's, so a client that reads the
+# host's /proc for them (podman top, docker top, ps of the pids ctr lists) learns
+# nothing about the container; the ps verbs ask the container itself then.
+rt_vm() { [[ $RT == kvrun* ]]; }
+H_NO_USER_CLIENTS=" containerd " # ctr run has no --user
+
 chk_run_exit0() {
 	capture c run cat /etc/kvtest-image
 	expect_rc 0 && expect "stdout" "$H_IMAGE_MARK" "$OUT"
@@ -70,6 +84,31 @@ has_tty() {
 chk_run_tty() {
 	capture c run_t sh -c "$tty_probe"
 	expect_rc 0 && has_tty
+}
+chk_run_identity() {
+	local want="1000:1000"
+	[[ "$H_NO_USER_CLIENTS" != *" $H_CLIENT "* ]] || want="0:0"
+	capture c run_id sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g)"'
+	expect_rc 0 && expect "env, cwd, uid:gid" "kvt /tmp $want" "$OUT"
+}
+chk_run_binds() {
+	local d=$H_STATE/binds-$H_CLIENT-$RT
+	rm -rf -- "$d"
+	mkdir -p "$d/rw" "$d/ro" "$d/files" || return 1
+	echo rw-in >"$d/rw/in"
+	echo ro-in >"$d/ro/in"
+	echo file-in >"$d/files/file"
+	echo secret >"$d/files/secret"
+	capture c run_binds "$d/rw" "$d/ro" "$d/files/file" sh -c 'cat /rw/in /ro/in /etc/kvt-file
+		echo out >/rw/out
+		touch /ro/x 2>/dev/null || echo ro-refused
+		(echo x >>/etc/kvt-file) 2>/dev/null || echo file-refused
+		ls /etc | grep -q secret || echo secret-unseen'
+	expect_rc 0 &&
+		expect "stdout" $'rw-in\nro-in\nfile-in\nro-refused\nfile-refused\nsecret-unseen' "$OUT" &&
+		expect "the file written through the rw bind" out "$(cat "$d/rw/out" 2>&1)" &&
+		expect "the ro directory" "" "$(ls "$d/ro" | grep -v '^in$')" &&
+		expect "the ro file" file-in "$(cat "$d/files/file")"
 }
 
 # The long-running container of the following checks: it counts in /out/tick.
@@ -129,6 +168,19 @@ chk_rm() {
 	expect_rc 0 || return 1
 	! c exists "$(bg_name)" || { echo "the container still exists"; return 1; }
 }
+# rm -f of a container that runs: the runtime's kill and delete --force.
+chk_rm_running() {
+	local name dir
+	name=$(bg_name)-rm
+	dir=$(bg_dir)-rm
+	mkdir -p "$dir"
+	capture c start_bg "$name" "$dir" sh -c 'echo up >/out/up; while :; do sleep 1; done'
+	expect_rc 0 || return 1
+	wait_for 30 test -s "$dir/up" || { echo "the container never wrote /out/up"; return 1; }
+	capture c rm "$name"
+	expect_rc 0 || return 1
+	! c exists "$name" || { echo "the container still exists"; return 1; }
+}
 
 # Network checks: a web server published on the test host and reached from another container.
 web_name() { echo "kvt-$H_CLIENT-$RT-web"; }
@@ -163,6 +215,9 @@ H_COMMON_CHECKS=(
 	"chk_run_stdin|run -i: stdin reaches the container, EOF ends it"
 	"chk_run_stdio_apart|run: stdout and stderr kept apart"
 	"chk_run_tty|run -t: the process has a terminal"
+	"chk_run_identity|run: env, working directory, user"
+	"chk_run_binds|run -v: directory and file binds, ro too; a file bind shares no sibling"
+	"chk_rm_running|rm -f of a running container"
 )
 H_BG_CHECKS=(
 	"chk_start_bg|run -d: a detached container runs"

@@ -91,6 +91,17 @@ containerd_run_t() {
 	on_tty "$CTR" -a "$containerd_sock" -n kvtest run --rm -t --runc-binary "$RT_PATH" \
 		"$containerd_img" "$(ctr_id)" "$@"
 }
+containerd_run_id() {
+	cr run --rm --runc-binary "$RT_PATH" --env FOO=kvt --cwd /tmp "$containerd_img" "$(ctr_id)" "$@"
+}
+containerd_run_binds() { # RW RO FILE CMD...
+	local rw=$1 ro=$2 f=$3
+	shift 3
+	cr run --rm --runc-binary "$RT_PATH" --mount "type=bind,src=$rw,dst=/rw,options=rbind:rw" \
+		--mount "type=bind,src=$ro,dst=/ro,options=rbind:ro" \
+		--mount "type=bind,src=$f,dst=/etc/kvt-file,options=bind:ro" \
+		"$containerd_img" "$(ctr_id)" "$@"
+}
 # ctr reports a container's exit status only as the status of an attached `ctr run`: the
 # detached container is an attached ctr run in the background, which writes its status
 # to $H_STATE/ctr-NAME.status when the container ends.
@@ -111,9 +122,19 @@ containerd_exec() { cr tasks exec --exec-id "$(ctr_id)" "$1" "${@:2}"; }
 containerd_exec_t() {
 	on_tty "$CTR" -a "$containerd_sock" -n kvtest tasks exec -t --exec-id "$(ctr_id)" "$1" "${@:2}"
 }
-# ctr prints the pids the runtime's `ps` reports; with runc they are host pids.
+# ctr prints the pids the runtime's `ps` reports; with runc they are host pids. A VM
+# runtime's are the guest's: their command lines are in the runtime's own ps table (the
+# shim's runtime root is /run/containerd/runc/NAMESPACE), and each pid must be there.
 containerd_ps() {
-	local pid
+	local pid pids
+	if rt_vm; then
+		pids=$(cr tasks ps "$1" | tail -n +2 | awk '{ print $1 }' | tr '\n' ' ')
+		[ -n "$pids" ] || { echo "ctr tasks ps lists no pid"; return 1; }
+		"$RT_PATH" --root /run/containerd/runc/kvtest ps "$1" |
+			awk -v pids=" $pids " 'index(pids, " " $2 " ") { $1 = $2 = $3 = $4 = ""; print; n++ }
+				END { exit n ? 0 : 1 }'
+		return
+	fi
 	cr tasks ps "$1" | tail -n +2 | while read -r pid _; do
 		tr '\0' ' ' <"/proc/$pid/cmdline"
 		echo

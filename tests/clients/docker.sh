@@ -62,6 +62,15 @@ docker_run_t() {
 	on_tty "$DOCKER" -H "unix://$docker_sock" run --rm -t --runtime "kvt-$RT" --network none \
 		"$docker_img" "$@"
 }
+docker_run_id() {
+	dk run --rm --runtime "kvt-$RT" --network none -e FOO=kvt -w /tmp -u 1000:1000 "$docker_img" "$@"
+}
+docker_run_binds() { # RW RO FILE CMD...
+	local rw=$1 ro=$2 f=$3
+	shift 3
+	dk run --rm --runtime "kvt-$RT" --network none -v "$rw:/rw" -v "$ro:/ro:ro" \
+		-v "$f:/etc/kvt-file:ro" "$docker_img" "$@"
+}
 docker_start_bg() { # NAME DIR CMD...
 	local name=$1 dir=$2
 	shift 2
@@ -69,7 +78,9 @@ docker_start_bg() { # NAME DIR CMD...
 }
 docker_exec() { dk exec "$1" "${@:2}"; }
 docker_exec_t() { on_tty "$DOCKER" -H "unix://$docker_sock" exec -t "$1" "${@:2}"; }
-docker_ps() { dk top "$1" -o pid,args; } # docker top asks the runtime's ps for the pids
+# docker top asks the runtime's ps for the pids, then finds them in the host's ps -ef: a
+# VM runtime's pids are the guest's, so the container's own ps answers then.
+docker_ps() { if rt_vm; then dk exec "$1" ps -o args; else dk top "$1" -o pid,args; fi; }
 docker_pause() { dk pause "$1" >/dev/null; }
 docker_resume() { dk unpause "$1" >/dev/null; }
 docker_status() { dk inspect -f '{{.State.Status}}' "$1"; }

@@ -72,6 +72,12 @@ podman_stop() {
 podman_run() { pm run --rm --network none "$podman_img" "$@"; }
 podman_run_i() { pm run --rm -i --network none "$podman_img" "$@"; }
 podman_run_t() { on_tty "$PODMAN" --runtime "$RT" run --rm -t --network none "$podman_img" "$@"; }
+podman_run_id() { pm run --rm --network none -e FOO=kvt -w /tmp -u 1000:1000 "$podman_img" "$@"; }
+podman_run_binds() { # RW RO FILE CMD...
+	local rw=$1 ro=$2 f=$3
+	shift 3
+	pm run --rm --network none -v "$rw:/rw" -v "$ro:/ro:ro" -v "$f:/etc/kvt-file:ro" "$podman_img" "$@"
+}
 podman_start_bg() { # NAME DIR CMD...: detached, DIR bound at /out
 	local name=$1 dir=$2
 	shift 2
@@ -79,7 +85,8 @@ podman_start_bg() { # NAME DIR CMD...: detached, DIR bound at /out
 }
 podman_exec() { pm exec "$1" "${@:2}"; }
 podman_exec_t() { on_tty "$PODMAN" exec -t "$1" "${@:2}"; }
-podman_ps() { pm top "$1"; }
+# podman top reads the host's /proc of the container's pid: a VM runtime's is its VMM.
+podman_ps() { if rt_vm; then pm exec "$1" ps -o args; else pm top "$1"; fi; }
 podman_pause() { pm pause "$1" >/dev/null; }
 podman_resume() { pm unpause "$1" >/dev/null; }
 podman_status() { pm inspect -f '{{.State.Status}}' "$1"; }

@@ -12,8 +12,11 @@
 # client), SIGKILL of a paused container (137), delete --force, SIGKILL of
 # the VMM followed by delete, bad input, and no residue (state, cgroups,
 # processes, mounts) after all that and after 20 create/delete cycles.
-# Containers run on the guest image's own root (io.kvrun.rootfs=initramfs)
-# until virtio-fs carries the bundle's. Prints TAP. Needs a
+# Each bundle's rootfs is a busybox-static root that reaches the guest
+# through virtio-fs; section 9 checks that share itself (the container's
+# writes land in the bundle, a read-only root, file and directory binds, ro
+# too, a tmpfs, no mount on the host) and one container on the guest
+# image's own root (io.kvrun.rootfs=initramfs). Prints TAP. Needs a
 # hardware-virtualization /dev/kvm (tests/testhost/with-kvm).
 set -uo pipefail
 
@@ -97,14 +100,26 @@ export KVRUN_CONFIG=$tmp/kvrun.conf
 
 kv() { "$kvrun" --root "$root" --log "$log" --log-format json "$@"; }
 
-# mkbundle DIR JQ-FILTER: kvrun spec, then the test's defaults, then the filter.
+# The containers' root: the host's static busybox, every applet linked.
+rootfs_tpl=$tmp/rootfs-template
+mkdir -p "$rootfs_tpl"/{bin,etc,tmp,proc,sys,dev,root,run} &&
+	cp /bin/busybox "$rootfs_tpl/bin/busybox" &&
+	chroot "$rootfs_tpl" /bin/busybox --install -s /bin &&
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs_tpl/etc/passwd" || {
+	echo "not ok 1 - building the containers' busybox root"
+	echo "1..1"
+	exit 1
+}
+
+# mkbundle DIR JQ-FILTER: kvrun spec on a copy of the busybox root, then the
+# test's defaults, then the filter.
 mkbundle() {
 	rm -rf "$1"
-	mkdir -p "$1/rootfs"
+	mkdir -p "$1"
+	cp -a "$rootfs_tpl" "$1/rootfs" || return 1
 	"$kvrun" spec -b "$1" || return 1
 	jq '.process.terminal = false | .root.readonly = false | .hostname = "kvrun-test"
-	    | .annotations = {"io.kvrun.rootfs": "initramfs"} | '"$2" \
-		"$1/config.json" >"$1/c" && mv "$1/c" "$1/config.json"
+	    | '"$2" "$1/config.json" >"$1/c" && mv "$1/c" "$1/config.json"
 }
 
 # wait_status PID: the exit status the subreaper recorded (waits up to 120 s).
@@ -151,7 +166,11 @@ residue() {
 	local cg
 	cg=$(find /sys/fs/cgroup -type d -name 'kvt-*' 2>/dev/null | head -5)
 	[ -n "$cg" ] && out+=" cgroups: $cg"
-	grep -q "$root" /proc/self/mountinfo && out+=" mounts under $root"
+	grep -q "$tmp" /proc/self/mountinfo && out+=" mounts under $tmp"
+	# ... in no mount namespace at all (the VMMs' private ones included).
+	local held
+	held=$(grep -l "$tmp" /proc/[0-9]*/mountinfo 2>/dev/null | head -3 | tr '\n' ' ')
+	[ -n "$held" ] && out+=" mounts under $tmp held in $held"
 	echo "$out"
 }
 
@@ -433,6 +452,69 @@ t1=$(date +%s.%N)
 echo "# $cycles create/delete cycles: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s"
 check "$cycles create/delete cycles leave no state, cgroup, process or mount" [ -z "$bad8" ]
 [ -z "$bad8" ] || echo "# $bad8"
+
+# --- 9. the bundle's rootfs and binds through virtio-fs ---------------------
+mkdir -p "$tmp/vol" "$tmp/rovol" "$tmp/files"
+echo vol-in >"$tmp/vol/in"
+echo ro-in >"$tmp/rovol/in"
+echo file-in >"$tmp/files/hostfile"
+echo rofile-in >"$tmp/files/rofile"
+echo secret >"$tmp/files/secret"
+bind() { printf '{"destination": "%s", "type": "bind", "source": "%s", "options": [%s]}' "$@"; }
+mkbundle "$tmp/b9" '.process.args = ["sh", "-c", "[ -e /etc/bundle-mark ] && echo root:bundle; echo from-ctr >/written; cat /vol/in; echo ctr-out >/vol/out; cat /rovol/in; touch /rovol/x 2>/dev/null || echo rovol:ro; cat /etc/hostfile; echo appended >>/etc/hostfile; cat /etc/rofile; (echo x >>/etc/rofile) 2>/dev/null || echo rofile:ro; ls /etc | grep -q secret || echo secret:unseen; grep -q \" /scratch tmpfs \" /proc/mounts && echo t >/scratch/t && echo scratch:tmpfs"]
+	| .mounts += ['"$(bind /vol "$tmp/vol" '"rbind", "rw"'), $(bind /rovol "$tmp/rovol" '"rbind", "ro"'),
+	    $(bind /etc/hostfile "$tmp/files/hostfile" '"bind"'), $(bind /etc/rofile "$tmp/files/rofile" '"bind", "ro"')"',
+	    {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}]' ||
+	nok "bundle 9"
+echo bundle >"$tmp/b9/rootfs/etc/bundle-mark"
+kv run -b "$tmp/b9" kvt-fs </dev/null >"$tmp/o9" 2>"$tmp/e9"
+st=$?
+check "virtio-fs: a container on the bundle's rootfs runs (exit 0)" [ "$st" = 0 ] -- "$tmp/o9" "$tmp/e9" "$log"
+check "virtio-fs: the root is the bundle's" grep -qx "root:bundle" "$tmp/o9" -- "$tmp/o9"
+check "virtio-fs: a file the container writes is in the bundle's rootfs on the host" \
+	[ "$(cat "$tmp/b9/rootfs/written" 2>/dev/null)" = from-ctr ] -- "$tmp/o9"
+check "virtio-fs: a directory bind: read in the guest, written back to the host" \
+	[ "$(grep -cx vol-in "$tmp/o9")" = 1 -a "$(cat "$tmp/vol/out" 2>/dev/null)" = ctr-out ] -- "$tmp/o9"
+check "virtio-fs: a read-only directory bind: read, refuses writes, the host untouched" \
+	[ "$(grep -cxE 'ro-in|rovol:ro' "$tmp/o9")" = 2 -a ! -e "$tmp/rovol/x" ] -- "$tmp/o9"
+check "virtio-fs: a file bind: read, appended to on the host" \
+	[ "$(grep -cx file-in "$tmp/o9")" = 1 -a "$(cat "$tmp/files/hostfile")" = "$(printf 'file-in\nappended')" ] -- "$tmp/o9"
+check "virtio-fs: a read-only file bind: read, refuses writes, the host untouched" \
+	[ "$(grep -cxE 'rofile-in|rofile:ro' "$tmp/o9")" = 2 -a "$(cat "$tmp/files/rofile")" = rofile-in ] -- "$tmp/o9"
+check "virtio-fs: a file bind shares the file, not its directory" grep -qx "secret:unseen" "$tmp/o9" -- "$tmp/o9"
+check "virtio-fs: a tmpfs mount is the guest's, nothing of it on the host" \
+	[ "$(grep -cx scratch:tmpfs "$tmp/o9")" = 1 -a ! -e "$tmp/b9/rootfs/scratch/t" ] -- "$tmp/o9"
+check "virtio-fs: root.readonly (section 1) wrote nothing into the bundle" [ ! -e "$tmp/b1/rootfs/ro-test" ]
+r=$(residue)
+check "virtio-fs: after run, no mount, state or process left $r" [ -z "$r" ] -- "$tmp/e9"
+
+# While it runs, the share is mounted in the VMM's namespace only; SIGKILL of
+# the VMM takes it along.
+mkbundle "$tmp/b9k" '.process.args = ["sh", "-c", "echo up; while :; do sleep 1; done"]
+	| .mounts += ['"$(bind /vol "$tmp/vol" '"rbind"')"']' || nok "bundle 9k"
+kv run -d -b "$tmp/b9k" --pid-file "$tmp/pid9" kvt-fskill </dev/null >"$tmp/o9k" 2>"$tmp/e9k"
+pid9=$(cat "$tmp/pid9" 2>/dev/null)
+wait_for "$tmp/o9k" up
+check "virtio-fs: the VMM's own namespace holds the share, the host's has no mount of it" \
+	bash -c '[ -n "$1" ] && grep -q "$2/kvt-fskill/share" "/proc/$1/mountinfo" &&
+		! grep -q "$3" /proc/self/mountinfo' _ "$pid9" "$root" "$tmp" -- "$tmp/e9k" "$log"
+[ -n "$pid9" ] && kill -9 "$pid9"
+st=$([ -n "$pid9" ] && wait_status "$pid9")
+kv delete kvt-fskill 2>"$tmp/e"
+r=$(residue)
+check "virtio-fs: SIGKILL of the VMM (137) then delete: no mount, state or process left $r" \
+	[ "$st" = 137 -a -z "$r" ] -- "$tmp/e"
+
+# The guest image's own root, by annotation.
+mkbundle "$tmp/b9i" '.process.args = ["sh", "-c", "[ -e /etc/bundle-mark ] && echo root:bundle || echo root:image"]
+	| .annotations = {"io.kvrun.rootfs": "initramfs"}' || nok "bundle 9i"
+echo bundle >"$tmp/b9i/rootfs/etc/bundle-mark"
+kv run -b "$tmp/b9i" kvt-img </dev/null >"$tmp/o9i" 2>"$tmp/e9i"
+st=$?
+check "io.kvrun.rootfs=initramfs: the container runs on the guest image's root" \
+	[ "$st" = 0 -a "$(cat "$tmp/o9i")" = root:image ] -- "$tmp/o9i" "$tmp/e9i"
+mkbundle "$tmp/b9m" '.mounts += ['"$(bind /x "$tmp/nonexistent" '"bind"')"']' || nok "bundle 9m"
+bad "a missing bind source" "mounts\[7\].source: .*nonexistent" create -b "$tmp/b9m" kvt-bad
 
 echo "1..$n"
 [ "$failed" = 0 ]

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -286,9 +287,15 @@ static void test_sandbox(void)
 	oci_config_free(c);
 
 	c = config("");
-	ok(c && sandbox_plan(c, bundle, &s, false, &sb, &err) < 0 && strstr(err.msg, "root.path") &&
-	       strstr(err.msg, "virtio-fs"),
-	   "no virtio-fs yet: the bundle's root is refused clearly");
+	ok(c && sandbox_plan(c, bundle, &s, false, &sb, &err) == 0 && !sb.initramfs_root &&
+	       sb.share.rootfs && strcmp(sb.share.rootfs, rootfs) == 0 && sb.share.n_binds == 0,
+	   "the bundle's root goes into the share (%s)", err.msg);
+	sandbox_bind_state_dir(&sb, 7, "/run/kvrun/x", false);
+	ok(sb.vm.nfs == 1 && strcmp(sb.vm.fs[0].tag, SHARE_TAG) == 0 &&
+	       strcmp(sb.vm.fs[0].path, "/run/kvrun/x/share") == 0 && sb.vm.fs[0].cross_mounts &&
+	       !sb.vm.fs[0].readonly,
+	   "the share is virtio-fs device 0, staged in the state directory, crossing mounts");
+	sandbox_free(&sb);
 	oci_config_free(c);
 
 	snprintf(extra, sizeof(extra),
@@ -302,15 +309,34 @@ static void test_sandbox(void)
 	oci_config_free(c);
 
 	snprintf(extra, sizeof(extra),
-		 "%s},\"mounts\":[{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
-		 "\"source\":\"/etc/hosts\"}]",
+		 "%s},\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\","
+		 "\"source\":\"proc\"},{\"destination\":\"/etc/hosts\",\"type\":\"bind\","
+		 "\"source\":\"/etc/hosts\",\"options\":[\"ro\",\"nosuid\"]},"
+		 "{\"destination\":\"/data\",\"type\":\"none\",\"source\":\"rootfs\","
+		 "\"options\":[\"rbind\",\"rw\"]}]",
 		 ann);
 	c = config(extra);
-	ok(c && sandbox_plan(c, bundle, &s, false, &sb, &err) < 0 && strstr(err.msg, "mounts[0]"),
-	   "a bind mount needs virtio-fs: %s", err.msg);
+	ok(c && sandbox_plan(c, bundle, &s, false, &sb, &err) == 0 && sb.initramfs_root &&
+	       !sb.share.rootfs && sb.share.n_binds == 2 && sb.share.binds[0].index == 1 &&
+	       !sb.share.binds[0].dir && !sb.share.binds[0].rec &&
+	       sb.share.binds[0].flags == (MS_RDONLY | MS_NOSUID) && sb.share.binds[1].index == 2 &&
+	       sb.share.binds[1].dir && sb.share.binds[1].rec && sb.share.binds[1].flags == 0 &&
+	       strcmp(sb.share.binds[1].source, rootfs) == 0,
+	   "binds: a file, ro nosuid; a directory relative to the bundle, rbind (%s)", err.msg);
+	sandbox_free(&sb);
 	oci_config_free(c);
 
-	sandbox_bind_state_dir(&sb, 7, true);
+	snprintf(extra, sizeof(extra),
+		 "%s},\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\","
+		 "\"source\":\"%s/nope\"}]",
+		 ann, tmp);
+	c = config(extra);
+	ok(c && sandbox_plan(c, bundle, &s, false, &sb, &err) < 0 &&
+	       strstr(err.msg, "mounts[0].source") && strstr(err.msg, "nope"),
+	   "a missing bind source is named: %s", err.msg);
+	oci_config_free(c);
+
+	sandbox_bind_state_dir(&sb, 7, "/run/kvrun/x", true);
 	ok(strcmp(sb.vm.vsock.uds_path, "/proc/self/fd/7/vsock.sock") == 0 &&
 	       sb.vm.serial.kind == VMM_CHR_FILE &&
 	       strcmp(sb.vm.serial.path, "/proc/self/fd/7/console.log") == 0,
@@ -382,6 +408,25 @@ static void test_agent_spec(void)
 	       cr.n_mounts == 2 && cr.process.caps.bounding == 1ull << 63,
 	   "1.0: an explicitly empty capability set is a bit above the last one");
 	agent_spec_create_free(&cr);
+	oci_config_free(c);
+
+	/* The bundle's root and the binds come from the share (share.h). */
+	c = config(",\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
+		   "{\"destination\":\"/etc/hosts\",\"type\":\"bind\",\"source\":\"/etc/"
+		   "hosts\",\"options\":[\"ro\"]}]");
+	if (!ok(c != NULL, "a config with a bind"))
+		return;
+	ok(agent_spec_create(c, "id", KVAP_FEATURES_V1_1, false, false, &cr, NULL, &err) == 0 &&
+	       cr.rootfs_type == KVAP_ROOTFS_VIRTIOFS && !strcmp(cr.rootfs_source, SHARE_TAG) &&
+	       !strcmp(cr.rootfs_path, SHARE_ROOTFS) && cr.n_mounts == 2 &&
+	       !cr.mounts[0].source_tag && cr.mounts[1].source_tag &&
+	       !strcmp(cr.mounts[1].source_tag, SHARE_TAG) && !strcmp(cr.mounts[1].source, "/m/1"),
+	   "virtio-fs root: the share's /rootfs; mounts[1]'s source is the share's /m/1 (%s)",
+	   err.msg);
+	agent_spec_create_free(&cr);
+	ok(agent_spec_create(c, "id", KVAP_FEATURES_V1_0, false, false, &cr, NULL, &err) < 0 &&
+	       strstr(err.msg, "mounts[1]"),
+	   "a 1.0 agent cannot take a bind from the share: %s", err.msg);
 	oci_config_free(c);
 }
 

@@ -285,6 +285,7 @@ int virtio_fs_create(struct vmm *vm, const struct vmm_fs *fs, const struct virti
 		.path = fs->path,
 		.cache = cache_mode(fs->cache),
 		.readonly = fs->readonly,
+		.cross_mounts = fs->cross_mounts,
 		.max_write = FS_MAX_WRITE,
 		/* Blocked SETLKW requests never hold more than half the
 		 * workers: the request that unlocks finds one. */
