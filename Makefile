@@ -22,7 +22,7 @@ DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer ru
 DEB_PACKAGES += podman containerd docker.io runc containernetworking-plugins \
 	iptables nftables iproute2 procps
 
-.PHONY: all build deps guest check unit demo format format-check clean help fuzz bench
+.PHONY: all build deps guest check unit demo format format-check clean help fuzz fuzz-long bench
 
 all: build
 
@@ -34,6 +34,7 @@ help:
 	@echo "make demo          install deps, build, build the guest image, run busybox in a VM"
 	@echo "make format        reformat the C sources with .clang-format"
 	@echo "make fuzz          build the libFuzzer targets with clang and fuzz each for FUZZ_TIME=$(FUZZ_TIME) s"
+	@echo "make fuzz-long     each target for FUZZ_LONG_TIME=$(FUZZ_LONG_TIME) s x FUZZ_JOBS=$(FUZZ_JOBS) jobs, then the totals"
 	@echo "make format-check  fail when a C source is not formatted"
 	@echo "make bench         boot time and VMM memory against QEMU (docs/performance.md)"
 
@@ -97,17 +98,22 @@ bench: deps build guest
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
 # Each target fuzzes for FUZZ_TIME seconds: the KVAP decoders, the host client, the FUSE server,
-# virtio-net's chain and header parsing.
-FUZZ_TARGETS := agent-proto agent-client fs-server virtio-net
+# the virtqueue code against a model, and the request handling of every virtio device.
+# tests/fuzz/run-fuzz keeps the logs and a record of the CPU time, coverage and corpus per run
+# in $(FUZZ)/stats.tsv; `tests/fuzz/run-fuzz --build $(FUZZ) --summary` adds it up.
+FUZZ_TARGETS := agent-proto agent-client fs-server virtio-net virtqueue vdev-rng vdev-console \
+	vdev-blk vdev-vsock
+FUZZ_LONG_TIME ?= 1200
+FUZZ_JOBS      ?= 1
 fuzz: deps $(FUZZ)/build.ninja
 	$(MESON) compile -C $(FUZZ) $(addprefix fuzz-,$(FUZZ_TARGETS))
-	@# FS_TEST_DIR: the FUSE server's target works on a scratch share under $(FUZZ).
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(FUZZ)/corpus/$$t; \
-		echo "fuzz: fuzz-$$t for $(FUZZ_TIME) s"; \
-		FS_TEST_DIR=$(abspath $(FUZZ)) $(FUZZ)/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) \
-			-print_final_stats=1 $(FUZZ)/corpus/$$t tests/fuzz/corpus/$$t; \
-	done
+	tests/fuzz/run-fuzz --build $(FUZZ) --time $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# The long run: FUZZ_LONG_TIME seconds per target with FUZZ_JOBS parallel jobs each.
+fuzz-long: deps $(FUZZ)/build.ninja
+	$(MESON) compile -C $(FUZZ) $(addprefix fuzz-,$(FUZZ_TARGETS))
+	tests/fuzz/run-fuzz --build $(FUZZ) --time $(FUZZ_LONG_TIME) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
+	tests/fuzz/run-fuzz --build $(FUZZ) --summary
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
