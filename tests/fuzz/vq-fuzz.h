@@ -153,13 +153,27 @@ static inline void fz_init(struct fz_drv *d, struct guest_mem *mem)
 	d->next_data = FZ_DATA;
 }
 
-/* A buffer of len bytes in the data area (wrapping around). */
+static inline bool fz_outstanding(const struct fz_drv *d)
+{
+	for (unsigned q = 0; q < d->nq; q++)
+		for (unsigned i = 0; i < d->q[q].size; i++)
+			if (d->q[q].rec[i].out)
+				return true;
+	return false;
+}
+
+/* A buffer of len bytes in the data area (wrapping around). Wrapping while
+ * chains are outstanding may hand out memory the device still owns: from
+ * then on the driver's view is no longer the truth. */
 static inline uint64_t fz_alloc(struct fz_drv *d, uint64_t len)
 {
 	if (len > FZ_RAM - FZ_DATA)
 		len = FZ_RAM - FZ_DATA;
-	if (d->next_data + (len ? len : 1) > FZ_RAM)
+	if (d->next_data + (len ? len : 1) > FZ_RAM) {
 		d->next_data = FZ_DATA;
+		if (fz_outstanding(d))
+			d->tainted = true;
+	}
 	uint64_t gpa = d->next_data;
 	d->next_data = (gpa + len + 15) & ~15ull;
 	return gpa;
@@ -218,9 +232,11 @@ static inline bool fz_chain(struct fz_drv *d, struct fz_cur *c)
 			len = 0;
 		if (kind & FZ_K_RAW_ADDR) {
 			addr = fz_take(c, 8);
-			/* A buffer over the rings: the device may rightly write
-			 * there, so the driver's bookkeeping is no longer the truth. */
-			if (len && addr < FZ_DATA)
+			/* A writable buffer anywhere in RAM may lie over the rings,
+			 * an indirect table or another chain's header: the device
+			 * may rightly write there, so the driver's bookkeeping is no
+			 * longer the truth. Readable ones the device only reads. */
+			if (len && addr < FZ_RAM && ((kind & FZ_K_WRITE) || addr < FZ_DATA))
 				d->tainted = true;
 		} else {
 			addr = fz_alloc(d, len);
@@ -313,8 +329,11 @@ static inline void fz_reap(struct fz_drv *d, unsigned q)
 		struct fz_chain_rec *r = &z->rec[id];
 		if (!d->tainted && !r->out)
 			fz_fail("a used entry for a chain that is not available");
-		if (!d->tainted && len > r->wbytes)
+		if (!d->tainted && len > r->wbytes) {
+			fprintf(stderr, "queue %u, head %u: used length %u, writable bytes %llu\n", q,
+				id, len, (unsigned long long)r->wbytes);
 			fz_fail("a used length beyond the chain's writable bytes");
+		}
 		if (r->out) {
 			for (unsigned i = 0; i < r->nslots; i++)
 				z->slot_busy[r->slots[i]] = 0;
