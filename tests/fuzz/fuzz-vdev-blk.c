@@ -72,9 +72,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	unsigned setup = (unsigned)fz_take(&c, 1);
 	struct vmm_disk disk = { .path = image, .readonly = setup & 1 };
+	struct kv_err e = { 0 };
 	if (evloop_init(&vm.loop) < 0 ||
-	    virtio_blk_create(&vm, &disk, 1 + (setup >> 1) % 4, &dev, NULL) < 0)
-		fz_fail("check failed");
+	    virtio_blk_create(&vm, &disk, 1 + (setup >> 1) % 4, &dev, &e) < 0) {
+		fprintf(stderr, "%s\n", e.msg);
+		fz_fail("cannot create the device");
+	}
 	if (stat(image, &before) < 0)
 		fz_fail("check failed");
 	fz_init(&d, &vm.mem);

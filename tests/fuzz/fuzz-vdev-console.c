@@ -71,9 +71,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)tcsetattr(k.slave, TCSANOW, &tio);
 	}
 	fz_init(&d, &vm.mem);
-	(void)fz_run(&d, &c,
-		     &(struct fz_target){
-			 .dev = dev, .ctx = &k, .host = con_host, .settle = con_settle });
+	(void)fz_run(
+	    &d, &c,
+	    &(struct fz_target){ .dev = dev, .ctx = &k, .host = con_host, .settle = con_settle });
 	dev->ops->reset(dev);
 	dev->ops->destroy(dev);
 	close(k.slave);

@@ -36,8 +36,8 @@ static char uds[80], uds_port[96];
 
 struct vs_ctx {
 	struct vsock *vs;
-	int listener;		   /* "<uds>_1024" */
-	int fds[FZV_CLIENTS];	   /* host clients and accepted guest streams */
+	int listener;	      /* "<uds>_1024" */
+	int fds[FZV_CLIENTS]; /* host clients and accepted guest streams */
 };
 
 static int unix_fd(void)
@@ -121,7 +121,8 @@ static void vs_host(void *opaque, struct fz_cur *c)
 		break;
 	case 6: /* read what arrived; accept what the guest connected */
 		for (unsigned i = 0; i < FZV_CLIENTS; i++)
-			while (k->fds[i] >= 0 && recv(k->fds[i], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			while (k->fds[i] >= 0 &&
+			       recv(k->fds[i], buf, sizeof(buf), MSG_DONTWAIT) > 0)
 				;
 		for (;;) {
 			int fd = accept4(k->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -214,8 +215,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	k.vs = dev->priv;
 	virtio_vsock_set_timeouts(dev, 1, 1);
 	fz_init(&d, &vm.mem);
-	(void)fz_run(&d, &c,
-		     &(struct fz_target){ .dev = dev, .ctx = &k, .host = vs_host, .settle = vs_settle });
+	(void)fz_run(
+	    &d, &c,
+	    &(struct fz_target){ .dev = dev, .ctx = &k, .host = vs_host, .settle = vs_settle });
 	check_rx(&d);
 	dev->ops->reset(dev);
 	dev->ops->destroy(dev);

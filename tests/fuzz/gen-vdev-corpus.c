@@ -127,18 +127,27 @@ static void gen_rng(void)
 	begin();
 	u8(3);
 	u8(4);
-	chain(0, true, (struct d[]){ { .kind = K_WRITE, .len = 4096 }, { .kind = K_WRITE, .len = 4096 }, { .kind = K_WRITE, .len = 16 } }, 3);
-	chain(0, false, (struct d[]){ { .kind = 0, .len = 8 }, { .kind = K_WRITE, .len = 100 } }, 2);
+	chain(0, true,
+	      (struct d[]){ { .kind = K_WRITE, .len = 4096 },
+			    { .kind = K_WRITE, .len = 4096 },
+			    { .kind = K_WRITE, .len = 16 } },
+	      3);
+	chain(0, false, (struct d[]){ { .kind = 0, .len = 8 }, { .kind = K_WRITE, .len = 100 } },
+	      2);
 	kick(0);
 	reset_dev();
-	chain(0, false, (struct d[]){ { .kind = K_WRITE | K_ZERO, .len = 0 }, { .kind = K_WRITE, .len = 32 } }, 2);
+	chain(
+	    0, false,
+	    (struct d[]){ { .kind = K_WRITE | K_ZERO, .len = 0 }, { .kind = K_WRITE, .len = 32 } },
+	    2);
 	kick(0);
 	save(t, "indirect-reset");
 
 	begin();
 	u8(0);
 	u8(2);
-	chain(0, false, (struct d[]){ { .kind = K_WRITE | K_RAW_A, .len = 64, .addr = 0xfffff000ull } }, 1);
+	chain(0, false,
+	      (struct d[]){ { .kind = K_WRITE | K_RAW_A, .len = 64, .addr = 0xfffff000ull } }, 1);
 	kick(0);
 	save(t, "bad-address");
 }
@@ -176,9 +185,13 @@ static void gen_console(void)
 	u8(0);
 	le(5, 2);
 	bytes("early", 5);
-	chain(0, true, (struct d[]){ { .kind = K_WRITE, .len = 2 }, { .kind = K_WRITE, .len = 2 } }, 2);
+	chain(0, true, (struct d[]){ { .kind = K_WRITE, .len = 2 }, { .kind = K_WRITE, .len = 2 } },
+	      2);
 	kick(0);
-	chain(1, true, (struct d[]){ { .kind = 0, .len = 4, .data = "abcd" }, { .kind = 0, .len = 4, .data = "efgh" } }, 2);
+	chain(1, true,
+	      (struct d[]){ { .kind = 0, .len = 4, .data = "abcd" },
+			    { .kind = 0, .len = 4, .data = "efgh" } },
+	      2);
 	kick(1);
 	reset_dev();
 	chain(1, false, (struct d[]){ { .kind = 0, .len = 1, .data = "x" } }, 1);
@@ -200,11 +213,15 @@ static void blkreq(uint32_t type, uint64_t sector, unsigned data_kind, uint32_t 
 
 	if (data_len)
 		chain(0, false,
-		      (struct d[]){
-			  { .kind = 0, .len = sizeof(h), .data = &h }, { .kind = data_kind, .len = data_len, .data = data }, { .kind = K_WRITE, .len = 1 } },
+		      (struct d[]){ { .kind = 0, .len = sizeof(h), .data = &h },
+				    { .kind = data_kind, .len = data_len, .data = data },
+				    { .kind = K_WRITE, .len = 1 } },
 		      3);
 	else
-		chain(0, false, (struct d[]){ { .kind = 0, .len = sizeof(h), .data = &h }, { .kind = K_WRITE, .len = 1 } }, 2);
+		chain(0, false,
+		      (struct d[]){ { .kind = 0, .len = sizeof(h), .data = &h },
+				    { .kind = K_WRITE, .len = 1 } },
+		      2);
 }
 
 static void gen_blk(void)
@@ -221,12 +238,12 @@ static void gen_blk(void)
 	u8(0);	  /* read-write, one queue */
 	u8(0xff); /* every feature */
 	u8(6);
-	blkreq(1, 8, 0, 512, sector);		/* write */
-	blkreq(0, 8, K_WRITE, 512, NULL);	/* read */
-	blkreq(4, 0, 0, 0, NULL);		/* flush */
-	blkreq(8, 0, K_WRITE, 20, NULL);	/* GET_ID */
+	blkreq(1, 8, 0, 512, sector);		 /* write */
+	blkreq(0, 8, K_WRITE, 512, NULL);	 /* read */
+	blkreq(4, 0, 0, 0, NULL);		 /* flush */
+	blkreq(8, 0, K_WRITE, 20, NULL);	 /* GET_ID */
 	blkreq(11, 0, 0, sizeof(range), &range); /* discard */
-	blkreq(13, 0, 0, sizeof(zr), &zr);	/* write zeroes, unmap */
+	blkreq(13, 0, 0, sizeof(zr), &zr);	 /* write zeroes, unmap */
 	kick(0);
 	settle();
 	save(t, "every-type");
@@ -239,7 +256,8 @@ static void gen_blk(void)
 	blkreq(1, 0, 0, 100, sector);	      /* not a multiple of 512 */
 	blkreq(99, 0, 0, 0, NULL);	      /* unknown type */
 	blkreq(0, ~0ull, K_WRITE, 512, NULL); /* sector overflow */
-	chain(0, false, (struct d[]){ { .kind = 0, .len = 8, .data = sector } }, 1); /* no status byte */
+	chain(0, false, (struct d[]){ { .kind = 0, .len = 8, .data = sector } },
+	      1); /* no status byte */
 	kick(0);
 	settle();
 	save(t, "bad-requests");
@@ -286,7 +304,7 @@ static void vhdr(uint8_t out[44], uint32_t src_port, uint32_t dst_port, uint32_t
 	memset(out, 0, 44);
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(3ull >> (8 * i)); /* src_cid 3 */
-	p[8] = 2;			   /* dst_cid 2 */
+	p[8] = 2;				   /* dst_cid 2 */
 	memcpy(p + 16, &src_port, 4);
 	memcpy(p + 20, &dst_port, 4);
 	memcpy(p + 24, &len, 4);
@@ -306,7 +324,10 @@ static void vpkt(uint32_t sport, uint32_t dport, uint16_t op, uint32_t flags, co
 
 	vhdr(h, sport, dport, n, op, flags, fwd);
 	if (n)
-		chain(1, false, (struct d[]){ { .kind = 0, .len = 44, .data = h }, { .kind = 0, .len = n, .data = payload } }, 2);
+		chain(1, false,
+		      (struct d[]){ { .kind = 0, .len = 44, .data = h },
+				    { .kind = 0, .len = n, .data = payload } },
+		      2);
 	else
 		chain(1, false, (struct d[]){ { .kind = 0, .len = 44, .data = h } }, 1);
 }
@@ -314,7 +335,10 @@ static void vpkt(uint32_t sport, uint32_t dport, uint16_t op, uint32_t flags, co
 static void rxbufs(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		chain(0, false, (struct d[]){ { .kind = K_WRITE, .len = 44 }, { .kind = K_WRITE, .len = 4096 } }, 2);
+		chain(0, false,
+		      (struct d[]){ { .kind = K_WRITE, .len = 44 },
+				    { .kind = K_WRITE, .len = 4096 } },
+		      2);
 	kick(0);
 }
 
@@ -420,8 +444,16 @@ static void gen_virtqueue(void)
 	begin();
 	u8(4);
 	u8(3);
-	chain(0, false, (struct d[]){ { .kind = 0, .len = 16 }, { .kind = K_WRITE, .len = 512 }, { .kind = K_WRITE, .len = 1 } }, 3);
-	chain(0, true, (struct d[]){ { .kind = 0, .len = 16 }, { .kind = K_ZERO, .len = 0 }, { .kind = K_WRITE, .len = 4096 } }, 3);
+	chain(0, false,
+	      (struct d[]){ { .kind = 0, .len = 16 },
+			    { .kind = K_WRITE, .len = 512 },
+			    { .kind = K_WRITE, .len = 1 } },
+	      3);
+	chain(0, true,
+	      (struct d[]){ { .kind = 0, .len = 16 },
+			    { .kind = K_ZERO, .len = 0 },
+			    { .kind = K_WRITE, .len = 4096 } },
+	      3);
 	pop();
 	pop();
 	push(0, 513);

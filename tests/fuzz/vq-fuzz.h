@@ -49,10 +49,10 @@
 #define FZ_K_ZERO     0x08 /* length 0 */
 
 /* A broken invariant: say which, then abort (libFuzzer keeps the input). */
-#define fz_fail(why)                                                                     \
-	do {                                                                             \
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, why);                 \
-		abort();                                                                 \
+#define fz_fail(why)                                                                               \
+	do {                                                                                       \
+		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, why);                           \
+		abort();                                                                           \
 	} while (0)
 
 struct fz_cur {
@@ -330,8 +330,8 @@ static inline void fz_reap(struct fz_drv *d, unsigned q)
 		if (!d->tainted && !r->out)
 			fz_fail("a used entry for a chain that is not available");
 		if (!d->tainted && len > r->wbytes) {
-			fprintf(stderr, "queue %u, head %u: used length %u, writable bytes %llu\n", q,
-				id, len, (unsigned long long)r->wbytes);
+			fprintf(stderr, "queue %u, head %u: used length %u, writable bytes %llu\n",
+				q, id, len, (unsigned long long)r->wbytes);
 			fz_fail("a used length beyond the chain's writable bytes");
 		}
 		if (r->out) {
