@@ -53,6 +53,26 @@ struct vmm_net {
 		       * tap's MTU when opened by name, else not offered */
 };
 
+/* The threads of a VMM process, each confined to what it needs after set-up
+ * (docs/security.md): a seccomp filter and a capability set per role. */
+enum vmm_role {
+	VMM_ROLE_VCPU,	    /* a vCPU: KVM_RUN and the port/MMIO exits it handles */
+	VMM_ROLE_DEVICE,    /* the device event loop (vmm_run's thread) and teardown */
+	VMM_ROLE_FS_WORKER, /* a virtio-fs worker: file operations beneath a share */
+	VMM_ROLE_MONITOR,   /* the caller's own threads: --exec's agent client, relays */
+};
+
+/* How the VMM process is confined once set up. All off in a zeroed config;
+ * kvrun turns them on. */
+struct vmm_sandbox {
+	bool seccomp;		    /* one seccomp filter per thread role */
+	int report_fd;		    /* a seccomp violation is reported here; 0: stderr */
+	const char *report_prefix;  /* before the report, e.g. "kvrun vm: " */
+	const char *test_violation; /* tests only: "ROLE:SYSCALL" (role vcpu, device,
+				     * fs, monitor): the first thread of ROLE makes
+				     * SYSCALL with zero arguments once confined */
+};
+
 struct vmm_config {
 	const char *kernel;  /* bzImage or ELF vmlinux */
 	const char *initrd;  /* optional */
@@ -68,6 +88,7 @@ struct vmm_config {
 	struct vmm_vsock vsock;	    /* virtio-vsock when vsock.guest_cid != 0 */
 	struct vmm_net nets[VMM_MAX_NETS];
 	unsigned nnets;
+	struct vmm_sandbox sandbox;
 };
 
 /* Why a VM stopped. `kvrun vm` maps each to a documented exit status. */
@@ -100,5 +121,10 @@ void vmm_request_stop(struct vmm *vm);
 const char *vmm_pty_path(const struct vmm *vm, bool serial);
 
 void vmm_destroy(struct vmm *vm);
+
+/* Confine the calling thread, one of the caller's own (role
+ * VMM_ROLE_MONITOR), as vm's sandbox settings say. Call once per thread,
+ * before it handles anything from the guest. */
+int vmm_confine_thread(struct vmm *vm, enum vmm_role role, struct kv_err *err);
 
 #endif

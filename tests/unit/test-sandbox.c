@@ -1,0 +1,287 @@
+/* Unit tests for vmm/seccomp.c without KVM: each case runs in a child
+ * process (a filter cannot be undone) and the parent checks how it ended.
+ *
+ * seccomp: for every role, an allowed call works and a forbidden one kills
+ * the child by SIGSYS after the report line naming role and call; the
+ * argument checks hold (no PROT_EXEC mapping, AF_UNIX sockets only, ioctl
+ * only with the role's requests on the role's descriptors, signals only to
+ * this process). */
+#include "sandbox.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <linux/if_tun.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZER_BUILD 1
+#else
+#define SANITIZER_BUILD 0
+#endif
+
+/* Child exit codes. */
+#define C_OK	   0
+#define C_SETUP	   10 /* the filter could not be loaded */
+#define C_ALLOWED  11 /* an allowed call failed */
+#define C_SURVIVED 12 /* a forbidden call returned */
+
+struct outcome {
+	int status;
+	char report[256];
+};
+
+/* Run fn in a child with its report pipe; wait for it. */
+static struct outcome in_child(int (*fn)(int report_fd, void *), void *arg)
+{
+	struct outcome o = { 0 };
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return o;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		_exit(fn(p[1], arg));
+	}
+	close(p[1]);
+	ssize_t n = read(p[0], o.report, sizeof(o.report) - 1);
+	o.report[n > 0 ? n : 0] = 0;
+	close(p[0]);
+	waitpid(pid, &o.status, 0);
+	return o;
+}
+
+static bool killed_by_sigsys(const struct outcome *o)
+{
+	return WIFSIGNALED(o->status) && WTERMSIG(o->status) == SIGSYS;
+}
+
+static bool exited(const struct outcome *o, int code)
+{
+	return WIFEXITED(o->status) && WEXITSTATUS(o->status) == code;
+}
+
+struct probe {
+	enum vmm_role role;
+	int vm_fd, vcpu_fd;
+	int (*allowed)(const struct probe *);
+	void (*forbidden)(const struct probe *);
+};
+
+static int load(int report_fd, const struct probe *p)
+{
+	struct seccomp_ids ids = { .vm_fd = p->vm_fd, .vcpu_fd = p->vcpu_fd };
+
+	if (seccomp_report_setup(report_fd, "test: ", NULL) < 0 ||
+	    seccomp_load_role(p->role, &ids, NULL) < 0)
+		return C_SETUP;
+	return C_OK;
+}
+
+static int run_probe(int report_fd, void *arg)
+{
+	const struct probe *p = arg;
+	int r = load(report_fd, p);
+
+	if (r != C_OK)
+		return r;
+	if (p->allowed && p->allowed(p) < 0)
+		return C_ALLOWED;
+	if (p->forbidden)
+		p->forbidden(p);
+	return p->forbidden ? C_SURVIVED : C_OK;
+}
+
+/* ---- calls ---- */
+
+static int a_basics(const struct probe *p)
+{
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (getpid() <= 0 || m == MAP_FAILED || mprotect(m, 4096, PROT_READ) < 0)
+		return -1;
+	return munmap(m, 4096);
+}
+
+static int a_unix_socket(const struct probe *p)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -1 : close(fd);
+}
+
+/* The request is allowed: the call reaches the kernel (and fails there,
+ * since the fd is no KVM fd). */
+static int a_kvm_irq_line_on_vm_fd(const struct probe *p)
+{
+	return ioctl(p->vm_fd, KVM_IRQ_LINE, NULL) < 0 && errno == ENOTTY ? 0 : -1;
+}
+
+static void f_mount(const struct probe *p)
+{
+	(void)syscall(SYS_mount, 0, 0, 0, 0, 0);
+}
+
+static void f_execve(const struct probe *p)
+{
+	(void)syscall(SYS_execve, 0, 0, 0);
+}
+
+static void f_mmap_exec(const struct probe *p)
+{
+	(void)mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static void f_mprotect_exec(const struct probe *p)
+{
+	void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	(void)mprotect(m, 4096, PROT_READ | PROT_EXEC);
+}
+
+static void f_inet_socket(const struct probe *p)
+{
+	(void)socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static void f_ioctl_other_request(const struct probe *p)
+{
+	(void)ioctl(p->vm_fd, KVM_CREATE_VCPU, 0);
+}
+
+static void f_ioctl_other_fd(const struct probe *p)
+{
+	(void)ioctl(p->vm_fd + 1, KVM_IRQ_LINE, NULL);
+}
+
+static void f_kvm_run_on_other_fd(const struct probe *p)
+{
+	(void)ioctl(p->vcpu_fd + 1, KVM_RUN, 0);
+}
+
+static void f_tgkill_other(const struct probe *p)
+{
+	(void)syscall(SYS_tgkill, 1, 1, 0);
+}
+
+static void f_openat(const struct probe *p)
+{
+	(void)open("/etc/hostname", O_RDONLY);
+}
+
+static void f_unshare(const struct probe *p)
+{
+	(void)syscall(SYS_unshare, 0);
+}
+
+static void f_ptrace(const struct probe *p)
+{
+	(void)syscall(SYS_ptrace, 0, 0, 0, 0);
+}
+
+static void check_forbidden(const char *what, struct probe p, const char *call, const char *role)
+{
+	struct outcome o = in_child(run_probe, &p);
+	char want[160];
+
+	snprintf(want, sizeof(want),
+		 "test: VMM error: seccomp: the %s thread made a forbidden "
+		 "system call: %s (",
+		 role, call);
+	if (!ok(killed_by_sigsys(&o) && strstr(o.report, want) == o.report, "%s: %s", role, what))
+		diag("status 0x%x, report \"%s\"", o.status, o.report);
+}
+
+static void check_allowed(const char *what, struct probe p, const char *role)
+{
+	struct outcome o = in_child(run_probe, &p);
+
+	if (!ok(exited(&o, C_OK), "%s: %s", role, what))
+		diag("status 0x%x, report \"%s\"", o.status, o.report);
+}
+
+static void seccomp_tests(void)
+{
+	struct probe vcpu = { .role = VMM_ROLE_VCPU, .vm_fd = 40, .vcpu_fd = 41 };
+	struct probe dev = { .role = VMM_ROLE_DEVICE, .vm_fd = 40, .vcpu_fd = -1 };
+	struct probe mon = { .role = VMM_ROLE_MONITOR, .vm_fd = -1, .vcpu_fd = -1 };
+	struct probe fsw = { .role = VMM_ROLE_FS_WORKER, .vm_fd = -1, .vcpu_fd = -1 };
+	struct probe p;
+
+	/* fds 40 and 41 exist (as /dev/null) so the ioctl reaches the kernel. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2(null, 40);
+	dup2(null, 41);
+
+	p = vcpu, p.allowed = a_basics;
+	check_allowed("getpid, mmap and mprotect without PROT_EXEC", p, "vCPU");
+	p = vcpu, p.allowed = a_kvm_irq_line_on_vm_fd;
+	check_allowed("KVM_IRQ_LINE on the VM fd reaches the kernel", p, "vCPU");
+	p = vcpu, p.forbidden = f_mount;
+	check_forbidden("mount", p, "mount", "vCPU");
+	p = vcpu, p.forbidden = f_mmap_exec;
+	check_forbidden("mmap with PROT_EXEC", p, "mmap", "vCPU");
+	p = vcpu, p.forbidden = f_ioctl_other_request;
+	check_forbidden("KVM_CREATE_VCPU (a request it does not use)", p, "ioctl", "vCPU");
+	p = vcpu, p.forbidden = f_ioctl_other_fd;
+	check_forbidden("KVM_IRQ_LINE on another fd", p, "ioctl", "vCPU");
+	p = vcpu, p.forbidden = f_kvm_run_on_other_fd;
+	check_forbidden("KVM_RUN on another vCPU's fd", p, "ioctl", "vCPU");
+	p = vcpu, p.forbidden = f_tgkill_other;
+	check_forbidden("a signal to another process", p, "tgkill", "vCPU");
+	/* Sanitizer builds let every thread open files (ASan's reports read
+	 * /proc/self/maps): docs/security.md. */
+	p = vcpu, p.forbidden = f_openat;
+	if (SANITIZER_BUILD)
+		ok(1, "# SKIP vCPU: open (allowed in sanitizer builds)");
+	else
+		check_forbidden("open", p, "openat", "vCPU");
+
+	p = dev, p.allowed = a_unix_socket;
+	check_allowed("an AF_UNIX socket", p, "device loop");
+	p = dev, p.forbidden = f_inet_socket;
+	check_forbidden("an AF_INET socket", p, "socket", "device loop");
+	p = dev, p.forbidden = f_execve;
+	check_forbidden("execve", p, "execve", "device loop");
+	p = dev, p.forbidden = f_mprotect_exec;
+	check_forbidden("mprotect to PROT_EXEC", p, "mprotect", "device loop");
+	p = dev, p.forbidden = f_openat;
+	if (SANITIZER_BUILD)
+		ok(1, "# SKIP device loop: open (allowed in sanitizer builds)");
+	else
+		check_forbidden("open", p, "openat", "device loop");
+	p = dev, p.forbidden = f_unshare;
+	check_forbidden("unshare", p, "unshare", "device loop");
+
+	p = mon, p.allowed = a_unix_socket;
+	check_allowed("an AF_UNIX socket", p, "monitor");
+	p = mon, p.forbidden = f_ptrace;
+	check_forbidden("ptrace", p, "ptrace", "monitor");
+	p = mon, p.forbidden = f_ioctl_other_request;
+	check_forbidden("an ioctl it does not use", p, "ioctl", "monitor");
+
+	p = fsw, p.forbidden = f_mount;
+	check_forbidden("mount", p, "mount", "virtio-fs worker");
+	p = fsw, p.forbidden = f_inet_socket;
+	check_forbidden("any socket", p, "socket", "virtio-fs worker");
+	p = fsw, p.forbidden = f_execve;
+	check_forbidden("execve", p, "execve", "virtio-fs worker");
+	close(40);
+	close(41);
+	close(null);
+}
+
+int main(void)
+{
+	seccomp_tests();
+	tap_plan(tap_n_);
+	return tap_done();
+}

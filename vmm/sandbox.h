@@ -1,0 +1,43 @@
+/* sandbox.h - confining the VMM process: seccomp per thread role
+ * (docs/security.md).
+ *
+ * Owns: the internal calls behind vmm_confine_thread() and the confinement
+ * vmm_run() performs. seccomp.c builds and loads one filter per thread role
+ * and reports a violation; sandbox.c puts the steps in order for one
+ * thread. Library code: nothing prints, except the SIGSYS handler, which
+ * writes its one line to the report fd because the process dies right
+ * after. */
+#ifndef KVRUN_VMM_SANDBOX_H
+#define KVRUN_VMM_SANDBOX_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "vmm.h"
+
+struct vmm;
+
+/* The descriptors a role's ioctl rules name. -1 where not used. */
+struct seccomp_ids {
+	int vm_fd;
+	int vcpu_fd;
+};
+
+/* seccomp.c */
+
+/* Install the SIGSYS handler that reports a violation on fd (prefix first)
+ * and then kills the process with SIGSYS; resolve syscall names now, so
+ * that the handler only looks them up. Idempotent; the last fd wins. */
+int seccomp_report_setup(int fd, const char *prefix, struct kv_err *err);
+/* Load role's filter on the calling thread (no_new_privs is set first). */
+int seccomp_load_role(enum vmm_role role, const struct seccomp_ids *ids, struct kv_err *err);
+/* The role's name in messages ("vCPU", "device loop", ...). */
+const char *seccomp_role_name(enum vmm_role role);
+
+/* sandbox.c */
+
+/* Confine the calling thread to role with the VM's sandbox settings: SIGSYS
+ * unblocked, capabilities dropped, the filter loaded; then the test hook. */
+int sandbox_confine(struct vmm *vm, enum vmm_role role, int vcpu_fd, struct kv_err *err);
+
+#endif
