@@ -391,6 +391,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 				    .serial = { .kind = VMM_CHR_STDIO },
 				    .console = { .kind = VMM_CHR_NONE },
 				    .sandbox = { .seccomp = true,
+						 .drop_caps = true,
 						 .report_fd = STDERR_FILENO,
 						 .report_prefix = "kvrun vm: " } };
 	opterr = 0;

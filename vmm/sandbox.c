@@ -2,7 +2,9 @@
  *
  * Owns: the order in which a thread gives up what it no longer needs -
  * SIGSYS unblocked (so a violation is reported, not silently fatal), its
- * seccomp filter loaded - and the test hook: with vmm_sandbox.test_violation "ROLE:SYSCALL", the first thread of
+ * capabilities dropped to its role's set, the process made non-dumpable
+ * (once, by the device loop), its seccomp filter loaded - and the test
+ * hook: with vmm_sandbox.test_violation "ROLE:SYSCALL", the first thread of
  * ROLE to be confined makes SYSCALL with zero arguments, so a test can see
  * the filter of every role kill the process. Nothing from the guest can
  * reach the hook: it runs once, at confinement, from the host's config. */
@@ -14,6 +16,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static const struct {
@@ -51,15 +54,24 @@ int sandbox_confine(struct vmm *vm, enum vmm_role role, int vcpu_fd, struct kv_e
 	sigset_t sys;
 	int r;
 
-	if (!sb->seccomp)
+	if (!sb->seccomp && !sb->drop_caps)
 		return 0;
 	sigemptyset(&sys);
 	sigaddset(&sys, SIGSYS);
 	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
-	struct seccomp_ids ids = { .vm_fd = vm->vm_fd, .vcpu_fd = vcpu_fd };
-	if ((r = seccomp_report_setup(sb->report_fd, sb->report_prefix, err)) < 0 ||
-	    (r = seccomp_load_role(role, &ids, err)) < 0)
+	if (sb->drop_caps && (r = caps_drop_role(role, err)) < 0)
 		return r;
+	/* No core dumps of guest memory, and no ptrace or /proc access to
+	 * this process by other processes of the same uid without
+	 * CAP_SYS_PTRACE. Process-wide: the device loop sets it, last. */
+	if (role == VMM_ROLE_DEVICE && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return kv_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
+	if (sb->seccomp) {
+		struct seccomp_ids ids = { .vm_fd = vm->vm_fd, .vcpu_fd = vcpu_fd };
+		if ((r = seccomp_report_setup(sb->report_fd, sb->report_prefix, err)) < 0 ||
+		    (r = seccomp_load_role(role, &ids, err)) < 0)
+			return r;
+	}
 	test_hook(sb->test_violation, role);
 	return 0;
 }

@@ -1,12 +1,12 @@
-/* sandbox.h - confining the VMM process: seccomp per thread role
- * (docs/security.md).
+/* sandbox.h - confining the VMM process: seccomp per thread role and
+ * capabilities (docs/security.md).
  *
  * Owns: the internal calls behind vmm_confine_thread() and the confinement
  * vmm_run() performs. seccomp.c builds and loads one filter per thread role
- * and reports a violation; sandbox.c puts the steps in order for one
- * thread. Library code: nothing prints, except the SIGSYS handler, which
- * writes its one line to the report fd because the process dies right
- * after. */
+ * and reports a violation; caps.c drops capabilities per role; sandbox.c
+ * puts them in order for one thread. Library code: nothing prints, except
+ * the SIGSYS handler, which writes its one line to the report fd because
+ * the process dies right after. */
 #ifndef KVRUN_VMM_SANDBOX_H
 #define KVRUN_VMM_SANDBOX_H
 
@@ -33,6 +33,13 @@ int seccomp_report_setup(int fd, const char *prefix, struct kv_err *err);
 int seccomp_load_role(enum vmm_role role, const struct seccomp_ids *ids, struct kv_err *err);
 /* The role's name in messages ("vCPU", "device loop", ...). */
 const char *seccomp_role_name(enum vmm_role role);
+
+/* caps.c */
+
+/* Keep only role's capabilities in the calling thread (effective and
+ * permitted), empty its bounding and ambient sets. A thread with no
+ * capabilities to begin with (an unprivileged VMM) is left alone. */
+int caps_drop_role(enum vmm_role role, struct kv_err *err);
 
 /* sandbox.c */
 

@@ -219,7 +219,7 @@ static void *vcpu_thread(void *arg)
 
 	/* Confined before the first guest instruction, then wait for the
 	 * device loop to be confined too (vmm_run opens the gate). */
-	if (vm->cfg->sandbox.seccomp) {
+	if (vm->cfg->sandbox.seccomp || vm->cfg->sandbox.drop_caps) {
 		struct kv_err e = { 0 };
 		int r = sandbox_confine(vm, VMM_ROLE_VCPU, v->fd, &e);
 		if (r < 0)

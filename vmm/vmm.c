@@ -74,7 +74,7 @@ static int confine(struct vmm *vm, unsigned started)
 
 int vmm_run(struct vmm *vm, enum vmm_exit_reason *why, struct kv_err *err)
 {
-	bool sandbox = vm->cfg->sandbox.seccomp;
+	bool sandbox = vm->cfg->sandbox.seccomp || vm->cfg->sandbox.drop_caps;
 	unsigned started = 0;
 	int r;
 

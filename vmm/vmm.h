@@ -66,6 +66,7 @@ enum vmm_role {
  * kvrun turns them on. */
 struct vmm_sandbox {
 	bool seccomp;		    /* one seccomp filter per thread role */
+	bool drop_caps;		    /* capabilities per role; bounding set emptied */
 	int report_fd;		    /* a seccomp violation is reported here; 0: stderr */
 	const char *report_prefix;  /* before the report, e.g. "kvrun vm: " */
 	const char *test_violation; /* tests only: "ROLE:SYSCALL" (role vcpu, device,

@@ -1,11 +1,12 @@
-/* Unit tests for vmm/seccomp.c without KVM: each case runs in a child
- * process (a filter cannot be undone) and the parent checks how it ended.
+/* Unit tests for vmm/seccomp.c and caps.c without KVM: each case runs in a
+ * child process (a filter or a capability drop cannot be undone) and the
+ * parent checks how it ended.
  *
  * seccomp: for every role, an allowed call works and a forbidden one kills
  * the child by SIGSYS after the report line naming role and call; the
  * argument checks hold (no PROT_EXEC mapping, AF_UNIX sockets only, ioctl
  * only with the role's requests on the role's descriptors, signals only to
- * this process). */
+ * this process). caps (as root): each role's sets, bounding set empty. */
 #include "sandbox.h"
 #include "tap.h"
 
@@ -279,9 +280,83 @@ static void seccomp_tests(void)
 	close(null);
 }
 
+/* ---- capabilities ---- */
+
+static uint64_t status_caps(const char *field)
+{
+	char path[64], line[256];
+	uint64_t v = ~0ull;
+	size_t n = strlen(field);
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)gettid());
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			v = strtoull(line + n + 1, NULL, 16);
+	fclose(f);
+	return v;
+}
+
+static int drop_and_report(int report_fd, void *arg)
+{
+	enum vmm_role role = *(enum vmm_role *)arg;
+	uint64_t v[5];
+
+	if (caps_drop_role(role, NULL) < 0)
+		return C_SETUP;
+	v[0] = status_caps("CapEff");
+	v[1] = status_caps("CapPrm");
+	v[2] = status_caps("CapInh");
+	v[3] = status_caps("CapBnd");
+	v[4] = status_caps("CapAmb");
+	return write(report_fd, v, sizeof(v)) == sizeof(v) ? C_OK : C_SETUP;
+}
+
+static void caps_tests(void)
+{
+	const uint64_t fs = 1ull << 0 /* CHOWN */ | 1ull << 1 /* DAC_OVERRIDE */ |
+			    1ull << 2 /* DAC_READ_SEARCH */ | 1ull << 3 /* FOWNER */ |
+			    1ull << 4 /* FSETID */ | 1ull << 27 /* MKNOD */ |
+			    1ull << 7 /* SETUID */ | 1ull << 6 /* SETGID */ |
+			    1ull << 31 /* SETFCAP */ | 1ull << 21 /* SYS_ADMIN */;
+	const struct {
+		enum vmm_role role;
+		const char *name;
+		uint64_t want;
+	} cases[] = {
+		{ VMM_ROLE_VCPU, "vCPU", 0 },
+		{ VMM_ROLE_DEVICE, "device loop", 0 },
+		{ VMM_ROLE_MONITOR, "monitor", 0 },
+		{ VMM_ROLE_FS_WORKER, "virtio-fs worker", fs },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum vmm_role role = cases[i].role;
+		if (geteuid() != 0) {
+			ok(1, "# SKIP capabilities of the %s role: not root", cases[i].name);
+			continue;
+		}
+		struct outcome o = in_child(drop_and_report, &role);
+		uint64_t v[5];
+		memcpy(v, o.report, sizeof(v));
+		if (!ok(exited(&o, C_OK) && v[0] == cases[i].want && v[1] == cases[i].want &&
+			    v[2] == 0 && v[3] == 0 && v[4] == 0,
+			"capabilities of the %s role: effective = permitted = 0x%llx, no "
+			"inheritable, bounding or ambient",
+			cases[i].name, (unsigned long long)cases[i].want))
+			diag("status 0x%x: eff %llx prm %llx inh %llx bnd %llx amb %llx", o.status,
+			     (unsigned long long)v[0], (unsigned long long)v[1],
+			     (unsigned long long)v[2], (unsigned long long)v[3],
+			     (unsigned long long)v[4]);
+	}
+}
+
 int main(void)
 {
 	seccomp_tests();
+	caps_tests();
 	tap_plan(tap_n_);
 	return tap_done();
 }
