@@ -1,12 +1,13 @@
-/* sandbox.h - confining the VMM process: seccomp per thread role and
- * capabilities (docs/security.md).
+/* sandbox.h - confining the VMM process: seccomp per thread role,
+ * capabilities, the jail (docs/security.md).
  *
- * Owns: the internal calls behind vmm_confine_thread() and the confinement
- * vmm_run() performs. seccomp.c builds and loads one filter per thread role
- * and reports a violation; caps.c drops capabilities per role; sandbox.c
- * puts them in order for one thread. Library code: nothing prints, except
- * the SIGSYS handler, which writes its one line to the report fd because
- * the process dies right after. */
+ * Owns: the internal calls behind vmm_confine_thread(), vmm_jail() and the
+ * confinement vmm_run() performs. seccomp.c builds and loads one filter per
+ * thread role and reports a violation; caps.c drops capabilities per role;
+ * jail.c builds the private mount namespace; sandbox.c puts them in order
+ * for one thread. Library code: nothing prints, except the SIGSYS handler,
+ * which writes its one line to the report fd because the process dies
+ * right after. */
 #ifndef KVRUN_VMM_SANDBOX_H
 #define KVRUN_VMM_SANDBOX_H
 
@@ -40,6 +41,14 @@ const char *seccomp_role_name(enum vmm_role role);
  * permitted), empty its bounding and ambient sets. A thread with no
  * capabilities to begin with (an unprivileged VMM) is left alone. */
 int caps_drop_role(enum vmm_role role, struct kv_err *err);
+
+/* jail.c */
+
+/* Unmount what only set-up needed (kernel, initrd, disks, /dev nodes, ...)
+ * and make the jail's root read-only. No-op without a jail. */
+int jail_trim(struct kv_err *err);
+/* Whether this process is in a jail made by vmm_jail(). */
+bool jail_active(void);
 
 /* sandbox.c */
 

@@ -54,7 +54,8 @@ static void open_gate(struct vmm *vm)
 }
 
 /* After set-up, before the first guest instruction: every vCPU thread has
- * confined itself and waits at the gate; then this thread (the device loop) confines itself and opens the
+ * confined itself and waits at the gate; the jail loses what only set-up
+ * needed; then this thread (the device loop) confines itself and opens the
  * gate. A failure stops the VM before it runs. */
 static int confine(struct vmm *vm, unsigned started)
 {
@@ -65,7 +66,9 @@ static int confine(struct vmm *vm, unsigned started)
 	while (vm->gate_arrived < started)
 		pthread_cond_wait(&vm->gate_cv, &vm->gate_lock);
 	pthread_mutex_unlock(&vm->gate_lock);
-	r = sandbox_confine(vm, VMM_ROLE_DEVICE, -1, &e);
+	r = jail_trim(&e);
+	if (r == 0)
+		r = sandbox_confine(vm, VMM_ROLE_DEVICE, -1, &e);
 	if (r < 0)
 		vm_fail(vm, r, "%s", e.msg);
 	open_gate(vm);

@@ -123,6 +123,18 @@ const char *vmm_pty_path(const struct vmm *vm, bool serial);
 
 void vmm_destroy(struct vmm *vm);
 
+/* Put this process into the VMM's jail (docs/security.md): a private mount
+ * namespace whose root is an empty tmpfs with only what cfg needs bound in,
+ * at the same paths (kernel, initrd, disks, console and serial files, the
+ * vsock socket's directory, /dev/kvm, /dev/net/tun and the pty devices when
+ * used), plus the directories in extra_dirs (NULL-terminated, read-write),
+ * and a fresh /proc that shows only processes. Every file descriptor but
+ * 0, 1, 2 and keep_fds is closed. vmm_run() later unmounts what only set-up
+ * needed and makes the root read-only. Call before vmm_create, while the
+ * process has one thread; -EPERM without CAP_SYS_ADMIN. */
+int vmm_jail(const struct vmm_config *cfg, const char *const *extra_dirs, const int *keep_fds,
+	     unsigned nkeep, struct kv_err *err);
+
 /* Confine the calling thread, one of the caller's own (role
  * VMM_ROLE_MONITOR), as vm's sandbox settings say. Call once per thread,
  * before it handles anything from the guest. */

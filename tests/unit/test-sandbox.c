@@ -1,12 +1,15 @@
-/* Unit tests for vmm/seccomp.c and caps.c without KVM: each case runs in a
- * child process (a filter or a capability drop cannot be undone) and the
- * parent checks how it ended.
+/* Unit tests for vmm/seccomp.c, caps.c and jail.c without KVM: each case
+ * runs in a child process (a filter, a capability drop or a jail cannot be
+ * undone) and the parent checks how it ended.
  *
  * seccomp: for every role, an allowed call works and a forbidden one kills
  * the child by SIGSYS after the report line naming role and call; the
  * argument checks hold (no PROT_EXEC mapping, AF_UNIX sockets only, ioctl
  * only with the role's requests on the role's descriptors, signals only to
- * this process). caps (as root): each role's sets, bounding set empty. */
+ * this process). caps (as root): each role's sets, bounding set empty.
+ * jail (as root): what set-up needs is visible at the same paths, relative
+ * paths work, the host is not; after jail_trim the set-up files are gone and
+ * the root is read-only. */
 #include "sandbox.h"
 #include "tap.h"
 
@@ -21,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -353,10 +357,123 @@ static void caps_tests(void)
 	}
 }
 
+/* ---- the jail ---- */
+
+struct jail_case {
+	char dir[256];	   /* scratch directory with the files below */
+	char kernel[300];  /* absolute */
+	char disk_rel[64]; /* relative to dir, the working directory */
+	char sock[300];	   /* a socket path in dir/s */
+};
+
+/* Bits of what the child saw, reported back. */
+#define J_KERNEL       1
+#define J_DISK_REL     2
+#define J_HOST_HIDDEN  4
+#define J_PROC	       8
+#define J_SOCKDIR      16
+#define J_TRIM_KERNEL  32
+#define J_TRIM_RO      64
+#define J_TRIM_SOCKDIR 128
+#define J_FD_CLOSED    256
+
+static int jail_child(int report_fd, void *arg)
+{
+	struct jail_case *c = arg;
+	struct vmm_config cfg = { .kernel = c->kernel,
+				  .ndisks = 1,
+				  .disks = { { .path = c->disk_rel } },
+				  .vsock = { .guest_cid = 3, .uds_path = c->sock } };
+	int bits = 0, stray = open("/etc/hostname", O_RDONLY); /* not kept */
+	struct kv_err e = { 0 };
+
+	if (chdir(c->dir) < 0 || vmm_jail(&cfg, NULL, &report_fd, 1, &e) < 0) {
+		(void)!write(report_fd, e.msg, strlen(e.msg) + 1);
+		return C_SETUP;
+	}
+	if (access(c->kernel, R_OK) == 0)
+		bits |= J_KERNEL;
+	if (access(c->disk_rel, R_OK | W_OK) == 0)
+		bits |= J_DISK_REL;
+	if (access("/etc", F_OK) < 0 && access("/usr", F_OK) < 0 && access("/dev/null", F_OK) < 0)
+		bits |= J_HOST_HIDDEN;
+	if (access("/proc/self/fd", F_OK) == 0)
+		bits |= J_PROC;
+	char sockdir[300];
+	snprintf(sockdir, sizeof(sockdir), "%s/s/probe", c->dir);
+	int fd = open(sockdir, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		bits |= J_SOCKDIR;
+		close(fd);
+	}
+	if (stray < 0 || fcntl(stray, F_GETFD) < 0)
+		bits |= J_FD_CLOSED;
+	if (jail_trim(&e) == 0) {
+		if (access(c->kernel, F_OK) < 0)
+			bits |= J_TRIM_KERNEL;
+		if (mkdir("/newdir", 0700) < 0 && errno == EROFS)
+			bits |= J_TRIM_RO;
+		if (unlink(sockdir) == 0)
+			bits |= J_TRIM_SOCKDIR;
+	}
+	return write(report_fd, &bits, sizeof(bits)) == sizeof(bits) ? C_OK : C_SETUP;
+}
+
+static void jail_tests(void)
+{
+	const char *base = getenv("FS_TEST_DIR");
+	struct jail_case c;
+	const char *names[] = { "the kernel is visible at its absolute path",
+				"a disk given by a relative path is, read-write",
+				"the host's /etc, /usr and /dev/null are not",
+				"a fresh /proc is there",
+				"the socket's directory is writable",
+				"jail_trim: the kernel is gone",
+				"jail_trim: the root is read-only",
+				"jail_trim: the socket's directory stays writable",
+				"a descriptor not kept is closed" };
+	const int bits[] = { J_KERNEL,	    J_DISK_REL, J_HOST_HIDDEN,	J_PROC,	    J_SOCKDIR,
+			     J_TRIM_KERNEL, J_TRIM_RO,	J_TRIM_SOCKDIR, J_FD_CLOSED };
+
+	if (geteuid() != 0) {
+		for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+			ok(1, "# SKIP jail: %s: not root", names[i]);
+		return;
+	}
+	snprintf(c.dir, sizeof(c.dir), "%s/jail-test.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(c.dir)) {
+		ok(0, "scratch directory %s", c.dir);
+		return;
+	}
+	snprintf(c.kernel, sizeof(c.kernel), "%s/vmlinux", c.dir);
+	snprintf(c.disk_rel, sizeof(c.disk_rel), "sub/../disk.img");
+	snprintf(c.sock, sizeof(c.sock), "%s/s/v.sock", c.dir);
+	char p[400];
+	snprintf(p, sizeof(p), "%s/s", c.dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/sub", c.dir);
+	mkdir(p, 0700);
+	close(open(c.kernel, O_CREAT | O_WRONLY, 0600));
+	snprintf(p, sizeof(p), "%s/disk.img", c.dir);
+	close(open(p, O_CREAT | O_WRONLY, 0600));
+
+	struct outcome o = in_child(jail_child, &c);
+	int got = 0;
+	memcpy(&got, o.report, sizeof(got));
+	if (!exited(&o, C_OK))
+		diag("jail child: status 0x%x: %s", o.status, o.report);
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		ok(exited(&o, C_OK) && (got & bits[i]), "jail: %s", names[i]);
+
+	snprintf(p, sizeof(p), "rm -rf '%s'", c.dir);
+	(void)!system(p);
+}
+
 int main(void)
 {
 	seccomp_tests();
 	caps_tests();
+	jail_tests();
 	tap_plan(tap_n_);
 	return tap_done();
 }
