@@ -13,7 +13,7 @@ DEB_PACKAGES := gcc libc6-dev make meson ninja-build pkg-config git \
 	libfdt-dev libseccomp-dev libjson-c-dev libnl-3-dev libnl-route-3-dev \
 	libcap-ng-dev liburing-dev \
 	qemu-system-x86 busybox-static cpio kmod file clang-format ca-certificates \
-	acpica-tools lz4 xz-utils zstd
+	acpica-tools lz4 xz-utils zstd jq
 DEB_PACKAGES += iproute2 procps # the netsetup and networking tests set namespaces up with ip/tc
 DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer runtime
 # The client harness (tests/clients/) in the test host: the engines, the control runtime,
@@ -22,7 +22,8 @@ DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer ru
 DEB_PACKAGES += podman containerd docker.io runc containernetworking-plugins \
 	iptables nftables iproute2 procps
 
-.PHONY: all build deps guest check unit demo format format-check clean help fuzz fuzz-long bench
+.PHONY: all build deps guest check unit demo format format-check clean help fuzz fuzz-long bench \
+	install
 
 all: build
 
@@ -30,6 +31,7 @@ help:
 	@echo "make deps          install missing Debian packages (idempotent)"
 	@echo "make / make build  build into $(RELEASE)"
 	@echo "make guest         the guest kernel and initramfs (agent as /init) into $(CACHE)"
+	@echo "make install       kvrun and the guest image where the runtime finds them (PREFIX=/usr/local)"
 	@echo "make check         install deps, build with ASan+UBSan, run every test"
 	@echo "make demo          install deps, build, build the guest image, run busybox in a VM"
 	@echo "make format        reformat the C sources with .clang-format"
@@ -71,6 +73,17 @@ guest: $(RELEASE)/build.ninja
 	@echo "guest: $(CACHE)/guest-vmlinux ($$(stat -c %s $(CACHE)/guest-vmlinux) bytes, from $$(stat -L -c %s $(CACHE)/guest-kernel/vmlinuz) bytes of bzImage)"
 	@echo "guest: $(CACHE)/guest-initramfs.cpio ($$(stat -c %s $(CACHE)/guest-initramfs.cpio) bytes)"
 
+# kvrun into PREFIX/bin (meson), the guest image into PREFIX/share/kvrun, where kvrun looks
+# by default (docs/runtime.md). DESTDIR is honoured for packaging.
+PREFIX ?= /usr/local
+install: build guest
+	$(MESON) configure $(RELEASE) -Dprefix=$(PREFIX)
+	$(MESON) compile -C $(RELEASE)
+	$(MESON) install -C $(RELEASE)
+	install -D -m 0644 $(CACHE)/guest-vmlinux $(DESTDIR)$(PREFIX)/share/kvrun/vmlinux
+	install -D -m 0644 $(CACHE)/guest-initramfs.cpio $(DESTDIR)$(PREFIX)/share/kvrun/initramfs.cpio
+	@echo "install: $(DESTDIR)$(PREFIX)/bin/kvrun, guest image in $(DESTDIR)$(PREFIX)/share/kvrun"
+
 unit: $(SANITIZE)/build.ninja
 	$(MESON) compile -C $(SANITIZE)
 	$(MESON) test -C $(SANITIZE) --suite unit --print-errorlogs
@@ -98,11 +111,11 @@ bench: deps build guest
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
 # Each target fuzzes for FUZZ_TIME seconds: the KVAP decoders, the host client, the FUSE server,
-# the virtqueue code against a model, and the request handling of every virtio device.
-# tests/fuzz/run-fuzz keeps the logs and a record of the CPU time, coverage and corpus per run
-# in $(FUZZ)/stats.tsv; `tests/fuzz/run-fuzz --build $(FUZZ) --summary` adds it up.
+# the virtqueue code against a model, the request handling of every virtio device, the OCI
+# documents. tests/fuzz/run-fuzz keeps the logs and a record of the CPU time, coverage and
+# corpus per run in $(FUZZ)/stats.tsv; `tests/fuzz/run-fuzz --build $(FUZZ) --summary` adds it up.
 FUZZ_TARGETS := agent-proto agent-client fs-server virtio-net virtqueue vdev-rng vdev-console \
-	vdev-blk vdev-vsock
+	vdev-blk vdev-vsock oci-config
 FUZZ_LONG_TIME ?= 1200
 FUZZ_JOBS      ?= 1
 fuzz: deps $(FUZZ)/build.ninja

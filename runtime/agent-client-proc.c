@@ -204,6 +204,25 @@ int agent_proc_create_start(struct agent_client *c, struct kvap_create *spec, ui
 	return 0;
 }
 
+int agent_proc_create(struct agent_client *c, struct kvap_create *spec, uint32_t streams,
+		      struct agent_proc **out, struct kv_err *err)
+{
+	int r;
+
+	*out = NULL;
+	struct agent_proc *p = proc_new(c, "", streams);
+	if (!p)
+		return kv_errf(err, -ENOMEM, "out of memory");
+	spec->streams = streams;
+	memcpy(spec->stream_token, p->token, sizeof(p->token));
+	if ((r = agent_client_create(c, spec, &p->pid, err)) < 0 || (r = attach_all(p, err)) < 0) {
+		agent_proc_free(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
 /* Write all of buf to a caller's fd, which may be non-blocking. */
 static int write_out(int fd, const uint8_t *buf, size_t len)
 {

@@ -164,6 +164,11 @@ int agent_proc_exec(struct agent_client *c, const char *container_id, const char
 int agent_proc_create_start(struct agent_client *c, struct kvap_create *spec, uint32_t streams,
 			    struct agent_proc **out, struct kv_err *err);
 
+/* CREATE and attach the init's streams, without START: the init waits
+ * (before execve) until agent_client_start() on any connection. */
+int agent_proc_create(struct agent_client *c, struct kvap_create *spec, uint32_t streams,
+		      struct agent_proc **out, struct kv_err *err);
+
 /* Forward until the process has exited and all its output is out:
  * in_fd -> stdin (or tty) stream, EOF half-closes it; stdout stream ->
  * out_fd; stderr stream -> err_fd (kept separate). -1 skips an fd. The

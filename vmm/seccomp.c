@@ -231,6 +231,7 @@ static int role_rules(scmp_filter_ctx f, enum vmm_role role, const struct seccom
 		if ((r = ALLOW_LIST(f, vcpu_calls)) < 0 ||
 		    (r = allow_ioctl(f, ids->vcpu_fd, KVM_RUN)) < 0 ||
 		    (r = allow_ioctl(f, ids->vcpu_fd, KVM_GET_REGS)) < 0 ||
+		    (r = allow_ioctl(f, ids->vcpu_fd, KVM_KVMCLOCK_CTRL)) < 0 ||
 		    (r = vm_irq_ioctls(f, ids->vm_fd)) < 0)
 			return r;
 		break;

@@ -227,9 +227,17 @@ static void *vcpu_thread(void *arg)
 		vm_gate_wait(vm);
 	}
 	while (atomic_load(&vm->exit_reason) == VMM_EXIT_NONE) {
+		if (atomic_load(&vm->pause_req)) {
+			vm_vcpu_park(vm, v); /* resets the kick's immediate_exit */
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue; /* kicked: the loop condition decides */
+			if (errno == EINTR || errno == EAGAIN) {
+				/* Kicked: whoever kicked recorded why (exit_reason,
+				 * pause_req) before, and the loop looks at both next. */
+				v->run->immediate_exit = 0;
+				continue;
+			}
 			vm_fail(vm, -errno, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 			break;
 		}

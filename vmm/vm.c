@@ -50,6 +50,7 @@ void vm_request_exit(struct vmm *vm, enum vmm_exit_reason why)
 
 	/* Only the first reason counts; the kicks are repeated harmlessly. */
 	(void)atomic_compare_exchange_strong(&vm->exit_reason, &none, (int)why);
+	vm_pause_wake_all(vm);
 	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	evloop_stop(&vm->loop);
@@ -320,6 +321,9 @@ int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
 	atomic_init(&vm->exit_reason, VMM_EXIT_NONE);
 	pthread_mutex_init(&vm->gate_lock, NULL);
 	pthread_cond_init(&vm->gate_cv, NULL);
+	atomic_init(&vm->pause_req, 0);
+	atomic_init(&vm->parked, 0);
+	pthread_mutex_init(&vm->pause_lock, NULL);
 	if ((r = io_bus_init(&vm->pio)) < 0 || (r = io_bus_init(&vm->mmio)) < 0 ||
 	    (r = evloop_init(&vm->loop)) < 0) {
 		kv_errno(err, r, "cannot initialize the VMM");
@@ -387,5 +391,6 @@ void vm_teardown(struct vmm *vm)
 	io_bus_destroy(&vm->pio);
 	pthread_cond_destroy(&vm->gate_cv);
 	pthread_mutex_destroy(&vm->gate_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
 	free(vm);
 }

@@ -56,7 +56,19 @@ struct vmm {
 	/* First reason recorded wins; see vm_request_exit(). */
 	_Atomic int exit_reason; /* enum vmm_exit_reason */
 	struct kv_err exit_err;	 /* filled with VMM_EXIT_ERROR */
+
+	/* vmm_pause/vmm_resume (pause.c): while pause_req is 1 the vCPUs wait
+	 * outside KVM_RUN (a futex on pause_req); parked counts them. */
+	_Atomic int pause_req;
+	_Atomic unsigned parked;
+	pthread_mutex_t pause_lock; /* one pause or resume at a time */
 };
+
+/* pause.c: a vCPU thread that saw pause_req waits here until resumed or
+ * the VM stops. */
+void vm_vcpu_park(struct vmm *vm, struct vcpu *v);
+/* pause.c: wake parked vCPUs because the VM stops; async-signal-safe. */
+void vm_pause_wake_all(struct vmm *vm);
 
 /* Record why the VM stops (the first caller wins), kick every vCPU out of
  * KVM_RUN and stop the device loop. Callable from any thread, including vCPU

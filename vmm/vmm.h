@@ -118,6 +118,15 @@ int vmm_run(struct vmm *vm, enum vmm_exit_reason *why, struct kv_err *err);
  * Async-signal-safe: may be called from a signal handler. */
 void vmm_request_stop(struct vmm *vm);
 
+/* Stop every vCPU (they wait outside KVM_RUN; devices keep serving the
+ * host side) and return once all have stopped, or -ETIMEDOUT (nothing
+ * paused) / -ESRCH (the VM is stopping). vmm_resume() lets them run again.
+ * Both are idempotent, for any thread but the vCPUs', while vmm_run() runs
+ * or before it (vCPUs then park as they start). */
+int vmm_pause(struct vmm *vm, struct kv_err *err);
+int vmm_resume(struct vmm *vm, struct kv_err *err);
+bool vmm_paused(struct vmm *vm);
+
 /* The pty path of a VMM_CHR_PTY console or serial, or NULL. */
 const char *vmm_pty_path(const struct vmm *vm, bool serial);
 
