@@ -105,6 +105,10 @@ static int add_bind(const char *cwd, const char *src, bool rw, bool setup_only, 
 		return kv_errf(err, -ENAMETOOLONG, "jail: path too long: %s", src);
 	if (!strcmp(b->path, "/"))
 		return kv_errf(err, -EINVAL, "jail: refusing to bind the whole root (%s)", src);
+	/* /proc/self/fd/N/...: reached through the jail's own /proc, by the
+	 * descriptor (the runtime's state directory). */
+	if (!strcmp(b->path, "/proc") || !strncmp(b->path, "/proc/", 6))
+		return 0;
 	b->kind = S_ISDIR(st.st_mode) ? B_DIR : B_FILE;
 	/* Device nodes, and directories of them (devpts), keep their dev. */
 	b->device = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || !strncmp(b->path, "/dev/", 5);

@@ -68,7 +68,8 @@ int sandbox_confine(struct vmm *vm, enum vmm_role role, int vcpu_fd, struct kv_e
 		return kv_errno(err, -errno, "prctl(PR_SET_DUMPABLE)");
 	if (sb->seccomp) {
 		struct seccomp_ids ids = { .vm_fd = vm->vm_fd, .vcpu_fd = vcpu_fd };
-		if ((r = seccomp_report_setup(sb->report_fd, sb->report_prefix, err)) < 0 ||
+		if ((r = seccomp_report_setup(sb->report_fd, sb->report_prefix, sb->report_suffix,
+					      err)) < 0 ||
 		    (r = seccomp_load_role(role, &ids, err)) < 0)
 			return r;
 	}

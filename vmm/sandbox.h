@@ -26,10 +26,11 @@ struct seccomp_ids {
 
 /* seccomp.c */
 
-/* Install the SIGSYS handler that reports a violation on fd (prefix first)
- * and then kills the process with SIGSYS; resolve syscall names now, so
- * that the handler only looks them up. Idempotent; the last fd wins. */
-int seccomp_report_setup(int fd, const char *prefix, struct kv_err *err);
+/* Install the SIGSYS handler that reports a violation on fd (prefix
+ * first, suffix before the newline) and then kills the process with
+ * SIGSYS; resolve syscall names now, so that the handler only looks them
+ * up. Idempotent; the last fd wins. */
+int seccomp_report_setup(int fd, const char *prefix, const char *suffix, struct kv_err *err);
 /* Load role's filter on the calling thread (no_new_privs is set first). */
 int seccomp_load_role(enum vmm_role role, const struct seccomp_ids *ids, struct kv_err *err);
 /* The role's name in messages ("vCPU", "device loop", ...). */

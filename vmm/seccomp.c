@@ -97,11 +97,14 @@ static const char *const device_calls[] = {
 	"fstat",	   "wait4",	      "getsockopt",
 };
 
-/* The caller's own threads next to the VMM (--exec's agent client, stdio
- * relays): sockets to the agent, stdio, polling. */
+/* The caller's own threads next to the VMM (--exec's agent client; the
+ * runtime's container thread and relay): sockets to the agent, stdio,
+ * polling, the control socket (accept4), and the runtime's state directory,
+ * written by descriptor and renamed into place (the exit status). */
 static const char *const monitor_calls[] = {
-	"poll",	    "ppoll",   "recvfrom",   "recvmsg", "sendto", "sendmsg",
-	"shutdown", "connect", "newfstatat", "fstat",	"lseek",  "getsockopt",
+	"poll",	    "ppoll",	"recvfrom",  "recvmsg",	   "sendto",   "sendmsg",
+	"shutdown", "connect",	"accept4",   "newfstatat", "fstat",    "getsockopt",
+	"openat",   "renameat", "renameat2", "fsync",	   "unlinkat",
 };
 
 /* virtio-fs workers: file operations on descriptors beneath the share (the
@@ -296,7 +299,7 @@ static int build(enum vmm_role role, const struct seccomp_ids *ids, scmp_filter_
 
 static char *names[MAX_NR];
 static int report_fd = STDERR_FILENO;
-static char prefix[64];
+static char prefix[160], suffix[16];
 static __thread const char *thread_role;
 static pthread_mutex_t setup_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool names_ready;
@@ -342,7 +345,7 @@ static size_t put_num(char *buf, size_t at, size_t cap, long v)
 /* Async-signal-safe: formats into a stack buffer, one write, then dies. */
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
-	char buf[256];
+	char buf[384];
 	size_t n = 0;
 	int nr = si->si_syscall;
 
@@ -355,7 +358,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	n = put(buf, n, sizeof(buf), nr >= 0 && nr < MAX_NR && names[nr] ? names[nr] : "?");
 	n = put(buf, n, sizeof(buf), " (");
 	n = put_num(buf, n, sizeof(buf), nr);
-	n = put(buf, n, sizeof(buf), "); the VMM process is killed with SIGSYS\n");
+	n = put(buf, n, sizeof(buf), "); the VMM process is killed with SIGSYS");
+	n = put(buf, n, sizeof(buf), suffix);
+	n = put(buf, n, sizeof(buf), "\n");
 	(void)!write(report_fd, buf, n);
 	syscall(DIE_SYSCALL, 0, 0, 0, 0);
 	/* Not reached while a filter is loaded; without one, still die. */
@@ -364,13 +369,14 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	_exit(128 + SIGSYS);
 }
 
-int seccomp_report_setup(int fd, const char *pfx, struct kv_err *err)
+int seccomp_report_setup(int fd, const char *pfx, const char *sfx, struct kv_err *err)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 
 	pthread_mutex_lock(&setup_lock);
 	report_fd = fd > 0 ? fd : STDERR_FILENO;
 	snprintf(prefix, sizeof(prefix), "%s", pfx ? pfx : "");
+	snprintf(suffix, sizeof(suffix), "%s", sfx ? sfx : "");
 	if (!names_ready) {
 		for (int nr = 0; nr < MAX_NR; nr++)
 			names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);

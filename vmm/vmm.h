@@ -69,6 +69,7 @@ struct vmm_sandbox {
 	bool drop_caps;		    /* capabilities per role; bounding set emptied */
 	int report_fd;		    /* a seccomp violation is reported here; 0: stderr */
 	const char *report_prefix;  /* before the report, e.g. "kvrun vm: " */
+	const char *report_suffix;  /* after it (before the newline), e.g. "\"}" */
 	const char *test_violation; /* tests only: "ROLE:SYSCALL" (role vcpu, device,
 				     * fs, monitor): the first thread of ROLE makes
 				     * SYSCALL with zero arguments once confined */

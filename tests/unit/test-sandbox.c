@@ -88,7 +88,7 @@ static int load(int report_fd, const struct probe *p)
 {
 	struct seccomp_ids ids = { .vm_fd = p->vm_fd, .vcpu_fd = p->vcpu_fd };
 
-	if (seccomp_report_setup(report_fd, "test: ", NULL) < 0 ||
+	if (seccomp_report_setup(report_fd, "test: ", "", NULL) < 0 ||
 	    seccomp_load_role(p->role, &ids, NULL) < 0)
 		return C_SETUP;
 	return C_OK;
