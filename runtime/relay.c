@@ -15,6 +15,7 @@
 
 #include "console.h"
 #include "sync.h"
+#include "vmm.h"
 
 static const int forwarded[] = { SIGHUP,    SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
 				 SIGCONT,   SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,	SIGXCPU, SIGXFSZ,
@@ -109,7 +110,13 @@ static void on_ctl(struct relay *r)
 static void *relay_main(void *arg)
 {
 	struct relay *r = arg;
+	struct kv_err err = { 0 };
 
+	/* In a VMM process: confined before the first agent reply is read. */
+	if (r->vm && vmm_confine_thread(r->vm, VMM_ROLE_MONITOR, &err) < 0) {
+		kvrun_error(r->g, "relay: %s", err.msg);
+		return NULL;
+	}
 	for (;;) {
 		struct pollfd p[3] = { { r->quit_fd, POLLIN, 0 },
 				       { r->sig_fd, POLLIN, 0 },

@@ -27,6 +27,7 @@ struct relay {
 	int (*ctl_handle)(void *opaque, const char *req, char *reply, size_t size);
 	void *opaque;
 	struct kvrun *g;
+	struct vmm *vm; /* the VM of a VMM process: the thread confines itself */
 	/* internal */
 	int sig_fd, quit_fd;
 	pthread_t thread;
