@@ -21,6 +21,7 @@ DEB_PACKAGES += clang libclang-rt-14-dev # make fuzz: clang and its libFuzzer ru
 # where policy-rc.d forbids it (it does on the project's machines; see docs/testing.md).
 DEB_PACKAGES += podman containerd docker.io runc containernetworking-plugins \
 	iptables nftables iproute2 procps
+DEB_PACKAGES += e2fsprogs # bench/fs: mkfs.ext4 -d for the virtio-blk contender
 
 .PHONY: all build deps guest check unit demo format format-check clean help fuzz fuzz-long bench \
 	install
@@ -38,7 +39,7 @@ help:
 	@echo "make fuzz          build the libFuzzer targets with clang and fuzz each for FUZZ_TIME=$(FUZZ_TIME) s"
 	@echo "make fuzz-long     each target for FUZZ_LONG_TIME=$(FUZZ_LONG_TIME) s x FUZZ_JOBS=$(FUZZ_JOBS) jobs, then the totals"
 	@echo "make format-check  fail when a C source is not formatted"
-	@echo "make bench         boot time and VMM memory against QEMU (docs/performance.md)"
+	@echo "make bench         boot time, VMM memory and file sharing against QEMU (docs/performance.md)"
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
@@ -105,7 +106,7 @@ demo: deps build guest
 
 # Not part of check: benchmarks print ratios against QEMU measured in the same run.
 bench: deps build guest
-	@rc=0; for b in boot vmm-rss; do \
+	@rc=0; for b in boot vmm-rss fs; do \
 		KVRUN_CACHE=$(abspath $(CACHE)) bench/$$b --kvrun $(abspath $(RELEASE))/runtime/kvrun || rc=1; \
 	done; exit $$rc
 

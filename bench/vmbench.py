@@ -47,9 +47,9 @@ def default_kvrun():
     return os.path.join(TOP, "build", "release", "runtime", "kvrun")
 
 
-def where_to_run(prog, argv, timeout):
+def where_to_run(prog, argv, timeout, mem_mib=None):
     """Return when this process may use /dev/kvm; otherwise run the benchmark inside the
-    test host and exit with its status (never returns)."""
+    test host (with mem_mib of RAM, when given) and exit with its status (never returns)."""
     if os.environ.get(INSIDE_ENV) == "1":
         return
     probe = os.path.join(TOP, "build", "release", "tests", "kvm-selftest")
@@ -61,10 +61,10 @@ def where_to_run(prog, argv, timeout):
     print(f"# {r.stdout.strip()}", flush=True)
     if r.returncode == 0:
         return
-    sys.exit(run_in_testhost(argv, timeout))
+    sys.exit(run_in_testhost(argv, timeout, mem_mib))
 
 
-def run_in_testhost(argv, timeout):
+def run_in_testhost(argv, timeout, mem_mib=None):
     """Run this script with argv inside tests/testhost/run; return its exit status.
 
     The inner run writes its status to a file in the (read-write, shared) checkout when
@@ -78,7 +78,10 @@ def run_in_testhost(argv, timeout):
     run = os.path.join(TOP, "tests", "testhost", "run")
     script = os.path.abspath(sys.argv[0])
     # The cwd must be visible inside the test host (not /tmp).
-    p = subprocess.Popen([run, "--timeout", str(timeout), "--", sys.executable, script] + argv, cwd=TOP, env=env)
+    mem = ["--mem", str(mem_mib)] if mem_mib else []
+    p = subprocess.Popen(
+        [run, "--timeout", str(timeout)] + mem + ["--", sys.executable, script] + argv, cwd=TOP, env=env
+    )
     ended = None
     rc = None
     try:

@@ -3,8 +3,8 @@
  *
  * Owns: filling each request body from plain arguments and handing back
  * the reply's useful part, which is zeroed first so that a failure never
- * leaves anything in it. Optional requests (PS, STATS) are refused locally
- * with -EOPNOTSUPP when the agent did not advertise them. */
+ * leaves anything in it. Optional requests (PS, STATS, NET_CONFIG, MOUNT_FS)
+ * are refused locally with -EOPNOTSUPP when the agent did not advertise them. */
 #include "agent-client.h"
 
 #include <errno.h>
@@ -104,5 +104,22 @@ int agent_client_net_config(struct agent_client *c, const struct kvap_net_config
 	int r = agent_client_call(c, KVAP_MSG_NET_CONFIG, net, &reply, err);
 	if (r == 0)
 		kvap_msg_free(KVAP_MSG_NET_CONFIG_REPLY, &reply);
+	return r;
+}
+
+int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *mount_point,
+			  char *const *options, uint32_t n_options, struct kv_err *err)
+{
+	struct kvap_mount_fs m = { .tag = (char *)tag,
+				   .mount_point = (char *)mount_point,
+				   .options = (char **)options,
+				   .n_options = n_options };
+	union kvap_body reply;
+
+	if (!(agent_client_features(c) & KVAP_FEAT_MOUNT_FS))
+		return kv_errf(err, -EOPNOTSUPP, "the agent does not implement MOUNT_FS");
+	int r = agent_client_call(c, KVAP_MSG_MOUNT_FS, &m, &reply, err);
+	if (r == 0)
+		kvap_msg_free(KVAP_MSG_MOUNT_FS_REPLY, &reply);
 	return r;
 }

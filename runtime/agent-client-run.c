@@ -3,8 +3,8 @@
  * Owns: the convenience path `kvrun vm --exec` uses: connect, build the
  * process spec from argv and the options (default environment, streams
  * from which caller fds exist), run it as an EXEC with a unique exec id
- * (or, with poweroff, as the container's init so the agent powers the VM
- * off afterwards), forward the caller's stdio, and return the shell-style
+ * (or, with poweroff, as the container's init - in the initramfs root or
+ * on a virtio-fs root - so the agent powers the VM off afterwards), forward the caller's stdio, and return the shell-style
  * exit status. */
 #include "agent-client.h"
 
@@ -65,7 +65,9 @@ int agent_run_command(const struct agent_dialer *d, char *const argv[],
 		return r;
 	if (opts->poweroff) {
 		struct kvap_create spec = { .container_id = (char *)container_id,
-					    .rootfs_type = KVAP_ROOTFS_INITRAMFS,
+					    .rootfs_type = opts->rootfs_tag ? KVAP_ROOTFS_VIRTIOFS
+									    : KVAP_ROOTFS_INITRAMFS,
+					    .rootfs_source = (char *)opts->rootfs_tag,
 					    .process = proc,
 					    .poweroff_on_exit = true };
 		r = agent_proc_create_start(c, &spec, streams, &p, err);

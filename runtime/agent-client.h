@@ -109,6 +109,10 @@ int agent_client_stats(struct agent_client *c, struct kvap_stats *st, struct kv_
  * KVAP_FEAT_NET. */
 int agent_client_net_config(struct agent_client *c, const struct kvap_net_config *net,
 			    struct kv_err *err);
+/* MOUNT_FS: mount virtio-fs tag at mount_point in the guest (created when
+ * missing), with mount options as the agent's mount table takes them. */
+int agent_client_mount_fs(struct agent_client *c, const char *tag, const char *mount_point,
+			  char *const *options, uint32_t n_options, struct kv_err *err);
 
 /* WAIT, blocking without a timeout (a process may run for days). */
 int agent_client_wait(struct agent_client *c, const char *exec_id, struct kvap_exit *st,
@@ -194,6 +198,7 @@ struct agent_run_opts {
 	bool terminal;		   /* one tty stream instead of stdin/stdout/stderr */
 	uint16_t rows, cols;	   /* initial terminal size */
 	bool poweroff;		   /* run as the container's init; the VM powers off after */
+	const char *rootfs_tag;	   /* with poweroff: this virtio-fs tag is the container's root */
 	const char *container_id;  /* NULL: "kvrun" */
 	int in_fd, out_fd, err_fd; /* the caller's stdio; -1: none (stdin: /dev/null) */
 };

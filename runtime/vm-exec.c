@@ -1,7 +1,8 @@
 /* vm-exec.c - `kvrun vm --exec`: the thread that runs the command.
  *
  * Owns: waiting for the agent (one CONNECT attempt at a time, so that the
- * VM stopping ends the wait at once), running the command as the guest's
+ * VM stopping ends the wait at once), having it mount the shared
+ * directories the caller named (MOUNT_FS), running the command as the guest's
  * init with the caller's stdio, and stopping the VM whenever it would not
  * power off by itself (agent never ready, a broken connection, a guest that
  * does not power off after the command). vmm_request_stop() is only called
@@ -33,6 +34,8 @@ struct vm_exec {
 	struct agent_dialer dialer;
 	char *const *argv;
 	const struct kvap_net_config *net;
+	const struct vm_exec_mount *mounts;
+	unsigned nmounts;
 	int ready_timeout_ms;
 	int result;
 	struct kv_err err;
@@ -118,6 +121,28 @@ static int send_net(struct vm_exec *x)
 	return 0;
 }
 
+/* MOUNT_FS each of x->mounts, in order, on one control connection. */
+static int mount_all(struct vm_exec *x)
+{
+	struct agent_client *c;
+	struct kv_err e = { 0 };
+	int r = 0;
+
+	if (x->nmounts == 0)
+		return 0;
+	if ((r = agent_client_connect(&x->dialer, &c, &x->err)) < 0)
+		return r;
+	for (unsigned i = 0; i < x->nmounts && r == 0; i++) {
+		const struct vm_exec_mount *m = &x->mounts[i];
+		r = agent_client_mount_fs(c, m->tag, m->mount_point, NULL, 0, &e);
+		if (r < 0)
+			kv_errf(&x->err, r, "mounting virtio-fs tag %s on %s in the guest: %s",
+				m->tag, m->mount_point, e.msg);
+	}
+	agent_client_free(c);
+	return r;
+}
+
 static void *exec_main(void *arg)
 {
 	struct vm_exec *x = arg;
@@ -139,6 +164,8 @@ static void *exec_main(void *arg)
 	if (r == 0)
 		r = send_net(x);
 	if (r == 0)
+		r = mount_all(x);
+	if (r == 0)
 		r = agent_run_command(&x->dialer, x->argv, &opts, &x->err);
 	x->result = r;
 	if (r < 0) {
@@ -156,7 +183,8 @@ static void *exec_main(void *arg)
 	return NULL;
 }
 
-int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[], int ready_timeout_ms,
+int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[],
+		  const struct vm_exec_mount *mounts, unsigned n, int ready_timeout_ms,
 		  const struct kvap_net_config *net, struct vm_exec **out, struct kv_err *err)
 {
 	struct vm_exec *x = calloc(1, sizeof(*x));
@@ -167,6 +195,8 @@ int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[], i
 	x->vm = vm;
 	x->argv = argv;
 	x->net = net;
+	x->mounts = mounts;
+	x->nmounts = n;
 	x->ready_timeout_ms = ready_timeout_ms;
 	if ((r = agent_dialer_hybrid(&x->dialer, socket_path, err)) < 0) {
 		free(x);

@@ -19,12 +19,20 @@ struct kvap_net_config;
 
 struct vm_exec;
 
+/* A virtio-fs tag the agent mounts (MOUNT_FS) before the command runs. */
+struct vm_exec_mount {
+	const char *tag;
+	const char *mount_point; /* absolute guest path */
+};
+
 /* Start the thread. socket_path is the VM's hybrid vsock socket; argv is
- * NULL-terminated and must outlive the thread; ready_timeout_ms bounds the
- * wait for the agent. net, when not NULL and not empty, is sent as
- * NET_CONFIG before the command runs (and must outlive the thread). Call
- * with SIGTERM/SIGINT blocked (the thread inherits the mask). */
-int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[], int ready_timeout_ms,
+ * NULL-terminated and must outlive the thread, and so must mounts (n of
+ * them, mounted in order once the agent answers) and net; ready_timeout_ms
+ * bounds the wait for the agent. net, when not NULL and not empty, is sent
+ * as NET_CONFIG before the mounts and the command. Call with SIGTERM/SIGINT
+ * blocked (the thread inherits the mask). */
+int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[],
+		  const struct vm_exec_mount *mounts, unsigned n, int ready_timeout_ms,
 		  const struct kvap_net_config *net, struct vm_exec **out, struct kv_err *err);
 
 /* vmm_run() returned: the thread must not touch vm any more, and stops

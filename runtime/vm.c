@@ -44,7 +44,9 @@ enum {
 
 /* What parse_args gives besides the VMM config. */
 struct vm_opts {
-	char **exec_argv; /* --exec -- CMD...: NULL-terminated, or NULL */
+	char **exec_argv;			 /* --exec -- CMD...: NULL-terminated, or NULL */
+	struct vm_exec_mount mounts[VMM_MAX_FS]; /* --fs ...,mount=DIR */
+	unsigned nmounts;
 	unsigned agent_timeout_s;
 	bool serial_set;
 	const char *netns; /* --net netns=PATH */
@@ -88,6 +90,16 @@ void verb_vm_usage(FILE *out)
 	    "                       kvrun vm ends however it ends. With --exec the guest agent\n"
 	    "                       gives the guest the interfaces' names, addresses and routes\n"
 	    "                       before CMD runs\n"
+	    "  --fs tag=T,path=DIR[,cache=auto|always|never][,readonly=on][,mount=GDIR]\n"
+	    "                       share the host directory DIR as virtio-fs: the guest mounts\n"
+	    "                       it with `mount -t virtiofs T MNT` (tag T: 1 to %d printable\n"
+	    "                       characters). cache: auto (default) lets the guest cache\n"
+	    "                       for a second, always for long (a tree only this VM\n"
+	    "                       changes), never not at all (a tree shared with others).\n"
+	    "                       readonly=on: every change fails with EROFS. mount=GDIR\n"
+	    "                       (with --exec): the agent mounts it on the absolute guest\n"
+	    "                       path GDIR before CMD runs. Repeatable, up to %d\n"
+	    "                       directories (docs/virtio-fs.md)\n"
 	    "  --vsock cid=N,socket=PATH\n"
 	    "                       virtio-vsock with guest CID N (3..4294967294); host programs\n"
 	    "                       reach guest port P through the Unix socket PATH (at most %d\n"
@@ -123,8 +135,9 @@ void verb_vm_usage(FILE *out)
 	    "Exit status:\n"
 	    "  0      the guest powered off (ACPI S5, e.g. `poweroff -f`)\n"
 	    "  1      VMM error: bad input (missing kernel, not a kernel, too little memory,\n"
-	    "         missing disk, a tap that cannot be used), set-up failure (no /dev/kvm,\n"
-	    "         ...) or a fatal error while running; one line on stderr says which\n"
+	    "         missing disk or shared directory, a tap that cannot be used), set-up\n"
+	    "         failure (no /dev/kvm, ...) or a fatal error while running; one line on\n"
+	    "         stderr says which\n"
 	    "  2      usage error (unknown option, bad value)\n"
 	    "  3      the guest rebooted (the VM is not restarted)\n"
 	    "  4      the guest panicked\n"
@@ -133,7 +146,8 @@ void verb_vm_usage(FILE *out)
 	    "With --exec: CMD's exit status once the guest powered off; 1 when the agent\n"
 	    "was not ready in time or the connection to it broke; 3, 4, 5 as above when the\n"
 	    "guest stopped otherwise.\n",
-	    LAYOUT_MAX_CPUS, VMM_MAX_DISKS, VMM_MAX_NETS, VSOCK_PATH_MAX, DEFAULT_AGENT_TIMEOUT);
+	    LAYOUT_MAX_CPUS, VMM_MAX_DISKS, VMM_MAX_NETS, VMM_FS_TAG_MAX, VMM_MAX_FS,
+	    VSOCK_PATH_MAX, DEFAULT_AGENT_TIMEOUT);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
@@ -195,6 +209,91 @@ static int parse_disk(char *s, struct vmm_config *cfg)
 		goto out;
 	}
 	cfg->disks[cfg->ndisks++] = d;
+out:
+	free(orig);
+	return r;
+}
+
+/* A tag a guest can put on its mount command line. */
+static bool fs_tag_valid(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n < 1 || n > VMM_FS_TAG_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] <= ' ' || t[i] > '~')
+			return false;
+	return true;
+}
+
+/* tag=T,path=DIR[,cache=auto|always|never][,readonly=on|off][,mount=GDIR];
+ * s is modified in place (commas become NULs). */
+static int parse_fs(char *s, struct vmm_config *cfg, struct vm_opts *vo)
+{
+	struct vmm_fs f = { .cache = VMM_FS_CACHE_AUTO };
+	const char *mnt = NULL;
+	char *orig = strdup(s);
+	int r = 0;
+
+	if (!orig)
+		return -ENOMEM;
+	if (cfg->nfs == VMM_MAX_FS) {
+		r = usage_error("--fs: at most %d shared directories", VMM_MAX_FS);
+		goto out;
+	}
+	for (char *save = NULL, *kv = strtok_r(s, ",", &save); kv;
+	     kv = strtok_r(NULL, ",", &save)) {
+		if (strncmp(kv, "tag=", 4) == 0) {
+			f.tag = kv + 4;
+		} else if (strncmp(kv, "path=", 5) == 0 && kv[5]) {
+			f.path = kv + 5;
+		} else if (strcmp(kv, "cache=auto") == 0) {
+			f.cache = VMM_FS_CACHE_AUTO;
+		} else if (strcmp(kv, "cache=always") == 0) {
+			f.cache = VMM_FS_CACHE_ALWAYS;
+		} else if (strcmp(kv, "cache=never") == 0) {
+			f.cache = VMM_FS_CACHE_NEVER;
+		} else if (strcmp(kv, "readonly=on") == 0) {
+			f.readonly = true;
+		} else if (strcmp(kv, "readonly=off") == 0) {
+			f.readonly = false;
+		} else if (strncmp(kv, "mount=", 6) == 0) {
+			mnt = kv + 6;
+		} else if (strncmp(kv, "cache=", 6) == 0) {
+			r = usage_error("--fs: cache \"%s\" in \"%s\" is not auto, always or never",
+					kv + 6, orig);
+			goto out;
+		} else {
+			r = usage_error("--fs: \"%s\" in \"%s\" is not tag=T, path=DIR, "
+					"cache=auto|always|never, readonly=on|off or mount=GDIR",
+					kv, orig);
+			goto out;
+		}
+	}
+	if (!f.tag || !f.path) {
+		r = usage_error("--fs: \"%s\" needs both tag=T and path=DIR", orig);
+		goto out;
+	}
+	if (!fs_tag_valid(f.tag)) {
+		r = usage_error("--fs: tag \"%s\" is not 1 to %d printable characters without "
+				"blanks",
+				f.tag, VMM_FS_TAG_MAX);
+		goto out;
+	}
+	for (unsigned i = 0; i < cfg->nfs; i++)
+		if (strcmp(cfg->fs[i].tag, f.tag) == 0) {
+			r = usage_error("--fs: tag \"%s\" is given twice", f.tag);
+			goto out;
+		}
+	if (mnt && (mnt[0] != '/' || strlen(mnt) > 4095)) {
+		r = usage_error("--fs: mount \"%s\" is not an absolute guest path", mnt);
+		goto out;
+	}
+	if (mnt)
+		vo->mounts[vo->nmounts++] =
+		    (struct vm_exec_mount){ .tag = f.tag, .mount_point = mnt };
+	cfg->fs[cfg->nfs++] = f;
 out:
 	free(orig);
 	return r;
@@ -358,6 +457,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 		O_HUGEPAGES,
 		O_VSOCK,
 		O_NET,
+		O_FS,
 		O_EXEC,
 		O_AGENT_TIMEOUT,
 		O_SECCOMP,
@@ -378,6 +478,7 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 		{ "hugepages", no_argument, NULL, O_HUGEPAGES },
 		{ "vsock", required_argument, NULL, O_VSOCK },
 		{ "net", required_argument, NULL, O_NET },
+		{ "fs", required_argument, NULL, O_FS },
 		{ "exec", no_argument, NULL, O_EXEC },
 		{ "agent-timeout", required_argument, NULL, O_AGENT_TIMEOUT },
 		{ "seccomp", required_argument, NULL, O_SECCOMP },
@@ -462,6 +563,10 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 			if ((r = parse_net(optarg, cfg, vo)) < 0)
 				return r;
 			break;
+		case O_FS:
+			if ((r = parse_fs(optarg, cfg, vo)) < 0)
+				return r;
+			break;
 		case O_EXEC:
 			exec = true;
 			break;
@@ -517,6 +622,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 	} else if (optind < argc) {
 		return usage_error("unexpected argument \"%s\" (see kvrun vm --help)",
 				   argv[optind]);
+	} else if (vo->nmounts) {
+		return usage_error("--fs: mount=%s needs --exec (the agent mounts it for CMD)",
+				   vo->mounts[0].mount_point);
 	}
 	if (!cfg->kernel)
 		return usage_error("--kernel is required (see kvrun vm --help)");
@@ -541,6 +649,19 @@ static int check_inputs(const struct vmm_config *cfg)
 				"kvrun vm: --disk: %s: not a regular file or block device\n",
 				cfg->disks[i].path);
 			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < cfg->nfs; i++) {
+		if (stat(cfg->fs[i].path, &st) < 0) {
+			int e = errno;
+			fprintf(stderr, "kvrun vm: --fs: tag %s: %s: %s\n", cfg->fs[i].tag,
+				cfg->fs[i].path, strerror(e));
+			return -e;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "kvrun vm: --fs: tag %s: %s is not a directory\n",
+				cfg->fs[i].tag, cfg->fs[i].path);
+			return -ENOTDIR;
 		}
 	}
 	for (unsigned i = 0; i < cfg->nnets; i++) {
@@ -777,7 +898,7 @@ int verb_vm(int argc, char **argv)
 	if (r == 0)
 		r = vmm_create(&cfg, &vm, &err);
 	if (r == 0 && vo.exec_argv) {
-		r = vm_exec_start(vm, cfg.vsock.uds_path, vo.exec_argv,
+		r = vm_exec_start(vm, cfg.vsock.uds_path, vo.exec_argv, vo.mounts, vo.nmounts,
 				  (int)vo.agent_timeout_s * 1000, &net, &x, &err);
 		if (r < 0) {
 			vmm_destroy(vm);

@@ -238,8 +238,8 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 		return kv_errno(err, r, "cannot register the i8042 reset port");
 
 	/* PCI bus 0: the host bridge at 00:00.0, then one slot per device in
-	 * this order (console, rng, disks, vsock, NICs, pvpanic). Every device interrupts
-	 * through MSI-X; pvpanic is always there so a guest panic is reported
+	 * this order (console, rng, disks, vsock, NICs, shared directories,
+	 * pvpanic). Every device interrupts through MSI-X; pvpanic is always there so a guest panic is reported
 	 * as one (exit 4 in `kvrun vm`) rather than a reboot or a hang. */
 	r = pci_init(vm, err);
 	if (r < 0)
@@ -273,6 +273,19 @@ static int attach_devices(struct vmm *vm, struct kv_err *err)
 		    (r = add_virtio(vm, dev, err)) < 0)
 			return r;
 	}
+	/* Each shared directory is a virtio-fs device with its own FUSE
+	 * server and worker threads; one request queue (Linux 6.1 uses only
+	 * the first anyway). */
+	for (unsigned i = 0; i < cfg->nfs; i++) {
+		for (unsigned j = 0; j < i; j++)
+			if (cfg->fs[i].tag && cfg->fs[j].tag &&
+			    strcmp(cfg->fs[i].tag, cfg->fs[j].tag) == 0)
+				return kv_errf(err, -EINVAL, "virtio-fs: tag %s is used twice",
+					       cfg->fs[i].tag);
+		if ((r = virtio_fs_create(vm, &cfg->fs[i], NULL, &dev, err)) < 0 ||
+		    (r = add_virtio(vm, dev, err)) < 0)
+			return r;
+	}
 	return pvpanic_add(vm, err);
 }
 
@@ -290,6 +303,10 @@ int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
 		return kv_errf(err, -EINVAL, "no kernel given");
 	if (cfg->nnets > VMM_MAX_NETS)
 		return kv_errf(err, -EINVAL, "nets: %u NICs; at most %d", cfg->nnets, VMM_MAX_NETS);
+	if (cfg->ndisks > VMM_MAX_DISKS || cfg->nfs > VMM_MAX_FS)
+		return kv_errf(err, -EINVAL,
+			       "%u disks and %u shared directories (at most %d and %d)",
+			       cfg->ndisks, cfg->nfs, VMM_MAX_DISKS, VMM_MAX_FS);
 	if (cfg->mem_bytes < 2 * MiB || cfg->mem_bytes % (2 * MiB))
 		return kv_errf(err, -EINVAL, "memory: %llu bytes is not a multiple of 2 MiB",
 			       (unsigned long long)cfg->mem_bytes);

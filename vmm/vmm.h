@@ -11,8 +11,10 @@
 
 #include "err.h"
 
-#define VMM_MAX_DISKS 16
-#define VMM_MAX_NETS  8
+#define VMM_MAX_DISKS  16
+#define VMM_MAX_NETS   8
+#define VMM_MAX_FS     8
+#define VMM_FS_TAG_MAX 36 /* bytes; the virtio-fs config space's tag field */
 
 enum vmm_chardev_kind {
 	VMM_CHR_NONE = 0,
@@ -75,6 +77,23 @@ struct vmm_sandbox {
 				     * SYSCALL with zero arguments once confined */
 };
 
+/* How long the guest may cache what it learned about a shared directory. */
+enum vmm_fs_cache {
+	VMM_FS_CACHE_AUTO = 0, /* short attribute and entry timeouts (default) */
+	VMM_FS_CACHE_ALWAYS,   /* long timeouts: a container root only this VM writes */
+	VMM_FS_CACHE_NEVER,    /* no caching: a volume the host or other VMs change too */
+};
+
+/* A host directory shared with the guest as virtio-fs: `mount -t virtiofs
+ * TAG DIR` in the guest. The VMM serves it in-process, confined beneath
+ * path (docs/virtio-fs.md). */
+struct vmm_fs {
+	const char *tag;  /* 1..VMM_FS_TAG_MAX bytes, unique among cfg->fs */
+	const char *path; /* host directory, opened once at vmm_create */
+	enum vmm_fs_cache cache;
+	bool readonly; /* every change fails with EROFS in the guest */
+};
+
 struct vmm_config {
 	const char *kernel;  /* bzImage or ELF vmlinux */
 	const char *initrd;  /* optional */
@@ -90,6 +109,8 @@ struct vmm_config {
 	struct vmm_vsock vsock;	    /* virtio-vsock when vsock.guest_cid != 0 */
 	struct vmm_net nets[VMM_MAX_NETS];
 	unsigned nnets;
+	struct vmm_fs fs[VMM_MAX_FS];
+	unsigned nfs;
 	struct vmm_sandbox sandbox;
 };
 

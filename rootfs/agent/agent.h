@@ -239,6 +239,8 @@ void container_init_ready(struct agent *a, struct container *ct, pid_t pid);
 void container_free(struct agent *a, struct container *ct);
 struct container *container_find(struct agent *a, const char *id, struct kv_err *err, int *r);
 int mkdir_p(const char *path, mode_t mode);
+/* virtiofs.c: read-ahead of a virtio-fs mount at target. */
+void virtiofs_tune(const char *target);
 
 /* mount.c */
 int mount_fs_tag(struct agent *a, const char *tag, char *const *opts, uint32_t n_opts, char *dir,

@@ -125,6 +125,8 @@ int mount_one(const char *root, const struct kvap_mount *m, struct kv_err *err)
 		return kv_errno(err, -errno, "remounting %s with its options", target);
 	if (o.propagation && mount(NULL, target, NULL, o.propagation, NULL) < 0)
 		return kv_errno(err, -errno, "setting propagation of %s", target);
+	if (m->type && strcmp(m->type, "virtiofs") == 0)
+		virtiofs_tune(target);
 	return 0;
 }
 

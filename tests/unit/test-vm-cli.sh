@@ -3,17 +3,18 @@
 #
 # Owns: the checks that need no KVM: usage errors exit 2 naming the bad
 # value, bad input (missing kernel, non-kernel file, too little memory,
-# missing disk, a --net fd that is not a tap, a missing netns) exits 1 with
-# one line on stderr before KVM is touched, and nothing is left behind (no
-# temp dir; after --net netns=PATH no tap, qdisc or filter). Prints TAP.
-# Runs as root (a network namespace with a veth). Argument: the kvrun binary.
+# missing disk, missing or non-directory share, a --net fd that is not a tap,
+# a missing netns) exits 1 with one line on stderr before KVM is touched, and
+# nothing is left behind (no temp dir; after --net netns=PATH no tap, qdisc or
+# filter). Prints TAP. Runs as root (a network namespace with a veth).
+# Argument: the kvrun binary.
 set -uo pipefail
 kvrun=$(realpath "$1")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 n=0
-echo "1..42"
+echo "1..54"
 
 # expect NAME STATUS STDERR-SUBSTRING ARGS...
 expect() {
@@ -73,6 +74,19 @@ expect "--vsock unknown key" 2 '--vsock: "port=1" in "cid=3,port=1" is not' vm -
 expect "--exec without a command" 2 "--exec needs a command" vm --kernel k --exec --
 expect "--exec with --serial stdio" 2 "--serial and --console cannot be stdio" vm --kernel k --serial stdio --exec -- true
 expect "--exec: bad input still before KVM, no temp dir left" 1 "not a Linux kernel" vm --kernel zeros --exec -- true
+long_tag=$(printf 't%.0s' $(seq 1 37))
+expect "kvrun vm --help documents --fs" 0 "--fs tag=T,path=DIR[,cache=auto|always|never][,readonly=on]" vm --help
+expect "--fs without path" 2 '--fs: "tag=a" needs both tag=T and path=DIR' vm --kernel k --fs tag=a
+expect "--fs without tag" 2 '--fs: "path=." needs both tag=T and path=DIR' vm --kernel k --fs path=.
+expect "--fs tag over 36 bytes" 2 "--fs: tag \"$long_tag\" is not 1 to 36 printable characters" vm --kernel k --fs "tag=$long_tag,path=."
+expect "--fs tag with a blank" 2 '--fs: tag "a b" is not 1 to 36 printable' vm --kernel k --fs "tag=a b,path=."
+expect "--fs bad cache mode" 2 '--fs: cache "sometimes" in "tag=a,path=.,cache=sometimes" is not auto, always or never' vm --kernel k --fs tag=a,path=.,cache=sometimes
+expect "--fs unknown key" 2 '--fs: "mode=rw" in "tag=a,path=.,mode=rw" is not' vm --kernel k --fs tag=a,path=.,mode=rw
+expect "--fs tag given twice" 2 '--fs: tag "a" is given twice' vm --kernel k --fs tag=a,path=. --fs tag=a,path=.
+expect "--fs mount= without --exec" 2 "--fs: mount=/mnt needs --exec" vm --kernel k --fs tag=a,path=.,mount=/mnt
+expect "--fs mount= not absolute" 2 '--fs: mount "mnt" is not an absolute guest path' vm --kernel k --fs tag=a,path=.,mount=mnt --exec -- true
+expect "--fs missing directory, before KVM" 1 "--fs: tag a: $tmp/nodir: No such file or directory" vm --kernel zeros --fs "tag=a,path=$tmp/nodir"
+expect "--fs on a file" 1 "--fs: tag a: $tmp/zeros is not a directory" vm --kernel zeros --fs "tag=a,path=$tmp/zeros,readonly=on"
 expect "--net without a backend" 2 '--net: "mtu=1500" needs exactly one of tap=NAME, fd=N or netns=PATH' vm --kernel k --net mtu=1500
 expect "--net with two backends" 2 '--net: "tap=a,fd=3" needs exactly one of' vm --kernel k --net tap=a,fd=3
 expect "--net tap name too long" 2 '--net: tap "abcdefghijklmnop" is empty or longer than 15 bytes' vm --kernel k --net tap=abcdefghijklmnop

@@ -1,7 +1,7 @@
 /* virtio_devs.h - constructors of the virtio devices the builder attaches.
  *
  * Owns: the entry points vm.c calls to create each device model (rng,
- * console, blk, vsock, net). A constructor returns a struct virtio_dev ready for a
+ * console, blk, vsock, net, fs). A constructor returns a struct virtio_dev ready for a
  * transport: ops, features, config size and queues are filled; the transport
  * then sets signal_used/signal_config and drives ops on the event-loop
  * thread. Destroy with d->ops->reset(d) then d->ops->destroy(d).
@@ -52,5 +52,24 @@ int virtio_vsock_create(struct vmm *vm, const struct vmm_vsock *cfg, struct virt
  * nobody made persistent then disappears. */
 int virtio_net_create(struct vmm *vm, const struct vmm_net *cfg, unsigned index,
 		      struct virtio_dev **out, struct kv_err *err);
+/* Upper bound on virtio-fs request queues (besides the hiprio queue). */
+#define VIRTIO_FS_MAX_REQUEST_QUEUES 16
+/* virtio-fs queues are longer than VIRTIO_DEV_QUEUE_SIZE: Linux sizes its
+ * largest FUSE request by the queue (docs/virtio-fs.md). */
+#define VIRTIO_FS_QUEUE_SIZE 1024
+
+/* Tuning of one virtio-fs device; zeroes mean the defaults (docs/virtio-fs.md). */
+struct virtio_fs_opts {
+	unsigned request_queues; /* 1..VIRTIO_FS_MAX_REQUEST_QUEUES; default 1 */
+	unsigned workers;	 /* threads running FUSE requests, 2..64; default 8 */
+	unsigned max_inflight;	 /* requests popped and not yet answered; default 128 */
+};
+
+/* virtio-fs (device id 26) sharing fs->path under fs->tag, served by the
+ * in-process FUSE server (fs_server.h) on worker threads. opts may be NULL.
+ * A bad tag or a directory that cannot be shared fails with a message
+ * naming them. */
+int virtio_fs_create(struct vmm *vm, const struct vmm_fs *fs, const struct virtio_fs_opts *opts,
+		     struct virtio_dev **out, struct kv_err *err);
 
 #endif
