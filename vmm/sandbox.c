@@ -50,11 +50,12 @@ static void test_hook(const char *spec, enum vmm_role role)
 
 int sandbox_confine(struct vmm *vm, enum vmm_role role, int vcpu_fd, struct kv_err *err)
 {
-	const struct vmm_sandbox *sb = &vm->cfg->sandbox;
+	static const struct vmm_sandbox none;
+	const struct vmm_sandbox *sb = vm->cfg ? &vm->cfg->sandbox : &none;
 	sigset_t sys;
 	int r;
 
-	if (!sb->seccomp && !sb->drop_caps)
+	if (!vm->cfg || (!sb->seccomp && !sb->drop_caps))
 		return 0;
 	sigemptyset(&sys);
 	sigaddset(&sys, SIGSYS);
