@@ -12,8 +12,9 @@
  * RESOLVE_NO_XDEV): a path below a directory already bound is seen through
  * that directory, and nothing is ever created on the host. After set-up,
  * jail_trim() unmounts what only set-up needed and makes the root
- * read-only: what stays is /proc, the vsock socket's directory and the
- * caller's directories (docs/security.md). */
+ * read-only: what stays is /proc, the vsock socket's directory, each
+ * virtio-fs share with the mounts beneath it, and the caller's directories
+ * (docs/security.md). */
 #include "sandbox.h"
 #include "cleanup.h"
 
@@ -163,6 +164,59 @@ static int add_chardev(const char *cwd, const struct vmm_chardev *c, struct kv_e
 	return r;
 }
 
+/* Each virtio-fs share, for the whole run, with the mounts beneath it (a
+ * container's rootfs with its volumes bound into it): cloned recursively.
+ * Given through /proc (a descriptor's magic link) it could not be attached
+ * at its own path in the jail, and a missing share would be a silently
+ * empty one: both are refused here. */
+static int add_shares(const struct vmm_config *cfg, const char *cwd, struct kv_err *err)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	for (unsigned i = 0; i < cfg->nfs; i++) {
+		const char *src = cfg->fs[i].path;
+		if (!src || !*src)
+			continue;
+		if (stat(src, &st) < 0)
+			return kv_errno(err, -errno, "jail: virtio-fs share %s", src);
+		if (!S_ISDIR(st.st_mode))
+			return kv_errf(err, -ENOTDIR, "jail: virtio-fs share %s: not a directory",
+				       src);
+		if (normalize(cwd, src, path, sizeof(path)) < 0)
+			return kv_errf(err, -ENAMETOOLONG, "jail: path too long: %s", src);
+		if (!strcmp(path, "/proc") || !strncmp(path, "/proc/", 6))
+			return kv_errf(err, -EINVAL,
+				       "jail: virtio-fs share %s: give it by a path outside /proc",
+				       src);
+		if ((r = add_bind(cwd, src, !cfg->fs[i].readonly, false, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A path below a directory bound too is seen through that directory (and
+ * gets no mount of its own): the directory must then stay as long as, and
+ * be as writable as, anything below it. Lexically, as the mount points are
+ * made. binds[] sorted by depth. */
+static void cover_nested(void)
+{
+	for (unsigned i = 0; i < nbinds; i++) {
+		size_t n = strlen(binds[i].path);
+		if (binds[i].kind != B_DIR)
+			continue;
+		for (unsigned j = i + 1; j < nbinds; j++) {
+			if (strncmp(binds[j].path, binds[i].path, n) != 0 ||
+			    binds[j].path[n] != '/')
+				continue;
+			binds[i].setup_only &= binds[j].setup_only;
+			binds[i].rw |= binds[j].rw;
+			binds[i].device |= binds[j].device;
+		}
+	}
+}
+
 static int collect(const struct vmm_config *cfg, const char *cwd, const char *const *extra,
 		   struct kv_err *err)
 {
@@ -184,6 +238,8 @@ static int collect(const struct vmm_config *cfg, const char *cwd, const char *co
 	 * guest's connections go to "<socket>_<port>" next to it. */
 	if (cfg->vsock.guest_cid && cfg->vsock.uds_path &&
 	    (r = add_created_file(cwd, cfg->vsock.uds_path, false, err)) < 0)
+		return r;
+	if ((r = add_shares(cfg, cwd, err)) < 0)
 		return r;
 	for (; extra && *extra; extra++)
 		if ((r = add_bind(cwd, *extra, true, false, err)) < 0)
@@ -376,6 +432,7 @@ int vmm_jail(const struct vmm_config *cfg, const char *const *extra_dirs, const 
 	if ((r = collect(cfg, cwd, extra_dirs, err)) < 0)
 		return r;
 	qsort(binds, nbinds, sizeof(binds[0]), by_depth);
+	cover_nested();
 	close_others(keep_fds, nkeep);
 
 	if (unshare(CLONE_NEWNS) < 0)
