@@ -10,7 +10,10 @@
 # no capabilities left (bounding set included), not dumpable (a capability-
 # less root cannot read its environ while it can read a dumpable process's),
 # a root that holds no kernel, initrd, /dev/kvm or host directory, only the
-# expected mounts, and an inherited descriptor closed. Prints TAP. Needs a
+# expected mounts, and an inherited descriptor closed. The virtio-fs
+# workers keep exactly their role's capabilities, the guest reads a share
+# served from inside the jail, and a share with a mount beneath it (a
+# container's rootfs with a volume in it) stays whole in the jail's view. Prints TAP. Needs a
 # hardware-virtualization /dev/kvm (tests/testhost/with-kvm).
 set -uo pipefail
 
@@ -20,7 +23,7 @@ case ${1:-} in -h | --help) usage; exit 0 ;; esac
 kvrun=$1 build=$2 kdir=$3
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cmdline="console=ttyS0 quiet panic=-1"
-total=13
+total=16
 echo "1..$total"
 
 n=0
@@ -42,6 +45,7 @@ vmpid= ctl=
 cleanup() {
 	[ -n "$vmpid" ] && kill "$vmpid" 2>/dev/null && wait "$vmpid" 2>/dev/null
 	[ -n "$ctl" ] && kill "$ctl" 2>/dev/null
+	umount "$tmp/share/sub" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -52,10 +56,17 @@ kernel=$kdir/vmlinuz
 vm=("$kvrun" vm --kernel "$kernel" --initrd "$image" --cmdline "$cmdline")
 
 # --- each role's filter kills the process on a forbidden call ---------------
+# A share (with a tmpfs mounted beneath it) for the fs workers' role.
+share=$tmp/share
+mkdir -p "$share/sub"
+echo "top $$" >"$share/top"
+mount -t tmpfs -o size=1m kvrun-sandbox-sub "$share/sub" || bail "mounting a tmpfs beneath the share"
+echo "beneath $$" >"$share/sub/marker"
 # role|syscall|the role's name in the message
-for c in "vcpu|mount|vCPU" "device|execve|device loop" "monitor|ptrace|monitor"; do
+for c in "vcpu|mount|vCPU" "device|execve|device loop" "monitor|ptrace|monitor" \
+	"fs|mount|virtio-fs worker"; do
 	IFS='|' read -r role call name <<<"$c"
-	timeout -k 10 120 "${vm[@]}" --test-seccomp-violation "$role:$call" \
+	timeout -k 10 120 "${vm[@]}" --test-seccomp-violation "$role:$call" --fs "tag=share,path=$share" \
 		--exec -- /bin/sh -c 'exit 0' >"$tmp/o" 2>"$tmp/e"
 	st=$?
 	if [ "$st" = $((128 + 31)) ] &&
@@ -78,7 +89,8 @@ fi
 sockdir=$tmp/s
 mkdir "$sockdir"
 exec 7</etc/hostname # an inherited descriptor the jail must close (7 may be reused)
-"${vm[@]}" --vsock "cid=5,socket=$sockdir/v.sock" --exec -- /bin/sh -c 'echo ready; sleep 60' \
+"${vm[@]}" --vsock "cid=5,socket=$sockdir/v.sock" --fs "tag=share,path=$share,mount=/share" \
+	--exec -- /bin/sh -c 'cat /share/top; echo ready; sleep 60' \
 	>"$tmp/run.o" 2>"$tmp/run.e" &
 vmpid=$!
 exec 7<&-
@@ -89,24 +101,47 @@ for _ in $(seq 1 600); do
 done
 grep -q ready "$tmp/run.o" || bail "the VM did not start: $(cat "$tmp/run.e")"
 
-threads=0 filtered=0 nnp=0 nocaps=0
+if [ "$(head -n 1 "$tmp/run.o")" = "top $$" ]; then
+	ok "the guest reads a file of the share, served by the jailed VMM"
+else
+	nok "the guest did not read the share's file" "$tmp/run.o" "$tmp/run.e"
+fi
+
+# The virtio-fs workers keep CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID
+# SETGID SETUID SYS_ADMIN MKNOD SETFCAP (bits 0-4 6 7 21 27 31), every other
+# thread nothing; bounding, inheritable and ambient sets are empty everywhere.
+fs_caps=00000000882000df
+threads=0 filtered=0 nnp=0 nocaps=0 fsw=0 fscaps=0
 for t in /proc/"$vmpid"/task/*; do
 	threads=$((threads + 1))
 	s=$(cat "$t/status")
+	comm=$(cat "$t/comm")
 	grep -qP '^Seccomp:\t2$' <<<"$s" && filtered=$((filtered + 1))
 	grep -qP '^NoNewPrivs:\t1$' <<<"$s" && nnp=$((nnp + 1))
-	[ "$(grep -cP '^Cap(Inh|Prm|Eff|Bnd|Amb):\t0000000000000000$' <<<"$s")" = 5 ] && nocaps=$((nocaps + 1))
-	echo "# $(cat "$t/comm"): $(grep -P '^(Seccomp|NoNewPrivs|CapEff|CapBnd):' <<<"$s" | tr '\n\t' '  ')"
+	if [[ $comm == fs-* ]]; then
+		fsw=$((fsw + 1))
+		[ "$(grep -cP "^Cap(Prm|Eff):\t$fs_caps$" <<<"$s")" = 2 ] &&
+			[ "$(grep -cP '^Cap(Inh|Bnd|Amb):\t0000000000000000$' <<<"$s")" = 3 ] &&
+			fscaps=$((fscaps + 1))
+	else
+		[ "$(grep -cP '^Cap(Inh|Prm|Eff|Bnd|Amb):\t0000000000000000$' <<<"$s")" = 5 ] && nocaps=$((nocaps + 1))
+	fi
+	echo "# $comm: $(grep -P '^(Seccomp|NoNewPrivs|CapEff|CapBnd):' <<<"$s" | tr '\n\t' '  ')"
 done
-if [ "$threads" -ge 3 ] && [ "$filtered" = "$threads" ] && [ "$nnp" = "$threads" ]; then
+if [ "$threads" -ge 4 ] && [ "$filtered" = "$threads" ] && [ "$nnp" = "$threads" ]; then
 	ok "all $threads threads run with a seccomp filter and no_new_privs"
 else
 	nok "$filtered of $threads threads filtered, $nnp with no_new_privs"
 fi
-if [ "$nocaps" = "$threads" ]; then
-	ok "no thread keeps a capability (effective, permitted, inheritable, ambient, bounding)"
+if [ "$nocaps" = $((threads - fsw)) ]; then
+	ok "no thread but the virtio-fs workers keeps a capability (effective, permitted, inheritable, ambient, bounding)"
 else
-	nok "$nocaps of $threads threads without capabilities"
+	nok "$nocaps of $((threads - fsw)) threads without capabilities"
+fi
+if [ "$fsw" -ge 1 ] && [ "$fscaps" = "$fsw" ]; then
+	ok "each of the $fsw virtio-fs workers keeps exactly its role's set ($fs_caps), bounding set empty"
+else
+	nok "$fscaps of $fsw virtio-fs workers with CapPrm = CapEff = $fs_caps and empty other sets"
 fi
 
 # Not dumpable: a root without capabilities may read the environ of a
@@ -130,17 +165,20 @@ leaks=
 for p in "$kernel" "$image" /dev/kvm /etc/hostname /usr/bin "$src/README.md"; do
 	[ -e "$root$p" ] && leaks="$leaks $p"
 done
-if [ -z "$leaks" ] && [ -d "$root/proc/self" ] && [ -S "$root$sockdir/v.sock" ]; then
-	ok "the jail: /proc and the vsock socket's directory, no kernel, initrd, /dev/kvm or host files"
+if [ -z "$leaks" ] && [ -d "$root/proc/self" ] && [ -S "$root$sockdir/v.sock" ] &&
+	[ -f "$root$share/top" ] && [ -f "$root$share/sub/marker" ]; then
+	ok "the jail: /proc, the vsock socket's directory, the share with its submount; no kernel, initrd, /dev/kvm or host files"
 else
-	nok "the jail shows:$leaks; /proc: $([ -d "$root/proc/self" ] && echo yes); socket: $([ -S "$root$sockdir/v.sock" ] && echo yes)"
+	nok "the jail shows:$leaks; /proc: $([ -d "$root/proc/self" ] && echo yes); socket: $([ -S "$root$sockdir/v.sock" ] && echo yes); share: $(ls -R "$root$share" 2>&1 | tr '\n' ' ')"
 fi
-# Mount points in the jail: the root (read-only), /proc, the socket's directory.
+# Mount points in the jail: the root (read-only), /proc, the socket's
+# directory, the share and the tmpfs beneath it.
 awk '{print $5, $6}' "/proc/$vmpid/mountinfo" >"$tmp/mounts"
 sed 's/^/# mount: /' "$tmp/mounts"
-if [ "$(wc -l <"$tmp/mounts")" = 3 ] && grep -qx "/ ro,.*" "$tmp/mounts" &&
-	grep -q "^/proc " "$tmp/mounts" && grep -q "^$sockdir " "$tmp/mounts"; then
-	ok "three mounts: a read-only root, /proc, $sockdir"
+if [ "$(wc -l <"$tmp/mounts")" = 5 ] && grep -qx "/ ro,.*" "$tmp/mounts" &&
+	grep -q "^/proc " "$tmp/mounts" && grep -q "^$sockdir " "$tmp/mounts" &&
+	grep -q "^$share rw," "$tmp/mounts" && grep -q "^$share/sub rw," "$tmp/mounts"; then
+	ok "five mounts: a read-only root, /proc, $sockdir, the share and the mount beneath it"
 else
 	nok "unexpected mounts in the jail" "$tmp/mounts"
 fi
