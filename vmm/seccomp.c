@@ -108,18 +108,18 @@ static const char *const monitor_calls[] = {
 };
 
 /* virtio-fs workers: file operations on descriptors beneath the share (the
- * server never resolves a guest path outside it: docs/virtio-fs.md). */
+ * server never resolves a guest path outside it: docs/virtio-fs.md).
+ * renameat too: glibc's renameat2() makes it when flags are 0. */
 static const char *const fs_calls[] = {
-	"openat",	   "openat2",	 "newfstatat", "fstat",	       "statx",
-	"fstatfs",	   "readlinkat", "fchmod",     "fchmodat",     "fchownat",
-	"fchown",	   "utimensat",	 "mknodat",    "mkdirat",      "symlinkat",
-	"linkat",	   "unlinkat",	 "renameat2",  "preadv",       "pwritev",
-	"preadv2",	   "pwritev2",	 "pread64",    "pwrite64",     "fsync",
-	"fdatasync",	   "syncfs",	 "getdents64", "lseek",	       "fallocate",
-	"copy_file_range", "ftruncate",	 "fgetxattr",  "fsetxattr",    "flistxattr",
-	"fremovexattr",	   "getxattr",	 "setxattr",   "listxattr",    "removexattr",
-	"lgetxattr",	   "lsetxattr",	 "llistxattr", "lremovexattr", "setfsuid",
-	"setfsgid",	   "capget",	 "capset",     "umask",	       "dup",
+	"openat",	"openat2",	   "newfstatat",   "fstat",	"statx",       "fstatfs",
+	"readlinkat",	"fchmod",	   "fchmodat",	   "fchownat",	"fchown",      "utimensat",
+	"mknodat",	"mkdirat",	   "symlinkat",	   "linkat",	"unlinkat",    "renameat",
+	"renameat2",	"preadv",	   "pwritev",	   "preadv2",	"pwritev2",    "pread64",
+	"pwrite64",	"fsync",	   "fdatasync",	   "syncfs",	"getdents64",  "lseek",
+	"fallocate",	"copy_file_range", "ftruncate",	   "fgetxattr", "fsetxattr",   "flistxattr",
+	"fremovexattr", "getxattr",	   "setxattr",	   "listxattr", "removexattr", "lgetxattr",
+	"lsetxattr",	"llistxattr",	   "lremovexattr", "setfsuid",	"setfsgid",    "capget",
+	"capset",	"umask",	   "dup",
 };
 
 /* Sanitizer builds only (make check): ASan's allocator and reports
