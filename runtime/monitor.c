@@ -237,19 +237,10 @@ static void *container_main(void *arg)
 	close(a->sync_fd);
 	a->sync_fd = -1;
 
-	m->relay = (struct relay){ .dialer = m->dialer,
-				   .exec_id = "",
-				   .tty_fd = m->tty_fd,
-				   .ctl_fd = m->ctl_fd,
-				   .ctl_handle = ctl_handle,
-				   .opaque = m,
-				   .g = a->g,
-				   .vm = m->vm };
-	m->relay.dialer.timeout_ms = 2000;
-	if (relay_start(&m->relay, &err) < 0)
-		kvrun_error(a->g, "%s: %s", a->id, err.msg);
-	else
-		m->relay_on = true;
+	/* The relay was made before the VM ran (prepare_relay): this thread
+	 * may not make threads any more. */
+	if (m->relay_on)
+		relay_go(&m->relay);
 
 	struct kvap_exit st;
 	r = tty ? agent_proc_forward(p, m->tty_fd, m->tty_fd == 0 ? 1 : m->tty_fd, -1, &st, &err)
@@ -276,6 +267,28 @@ static void *container_main(void *arg)
 	return NULL;
 }
 
+/* The relay thread (signals, the control socket) is made now, while this
+ * thread may still make threads and descriptors; container_main lets it go
+ * once the init exists. */
+static void prepare_relay(struct mon *m)
+{
+	struct kv_err err = { 0 };
+
+	m->relay = (struct relay){ .dialer = m->dialer,
+				   .exec_id = "",
+				   .tty_fd = m->tty_fd,
+				   .ctl_fd = m->ctl_fd,
+				   .ctl_handle = ctl_handle,
+				   .opaque = m,
+				   .g = m->a->g,
+				   .vm = m->vm };
+	m->relay.dialer.timeout_ms = 2000;
+	if (relay_prepare(&m->relay, &err) < 0)
+		kvrun_error(m->a->g, "%s: %s", m->a->id, err.msg);
+	else
+		m->relay_on = true;
+}
+
 /* With --console-socket: the terminal is made and sent before the VM is
  * built, while the socket and /dev/pts are still visible (the jail hides
  * them). create's own stdio must not stay open here: a client reading
@@ -284,6 +297,8 @@ static int setup_console(struct mon *m, struct kv_err *err)
 {
 	struct monitor_args *a = m->a;
 
+	if (a->cfg->process.terminal && a->terminal_on_stdin)
+		m->tty_fd = 0; /* `kvrun run`'s own terminal */
 	if (!a->cfg->process.terminal || a->terminal_on_stdin)
 		return 0;
 	m->tty_fd = console_setup(a->console_socket, (uint16_t)a->cfg->process.console_height,
@@ -386,6 +401,7 @@ _Noreturn void monitor_main(struct monitor_args *a)
 		(void)sync_send(a->sync_fd, "error %s", err.msg);
 		_exit(MONITOR_EXIT_NO_STATUS);
 	}
+	prepare_relay(&m);
 	if ((r = pthread_create(&ctr, NULL, container_main, &m)) != 0) {
 		(void)sync_send(a->sync_fd, "error cannot start a thread: %s", strerror(r));
 		vmm_destroy(m.vm);
