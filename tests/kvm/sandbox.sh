@@ -86,11 +86,13 @@ else
 fi
 
 # --- a running VM, seen from outside -----------------------------------------
+# (its command outlasts every check below, however slow the host: the test
+# stops it with SIGTERM at the end)
 sockdir=$tmp/s
 mkdir "$sockdir"
 exec 7</etc/hostname # an inherited descriptor the jail must close (7 may be reused)
 "${vm[@]}" --vsock "cid=5,socket=$sockdir/v.sock" --fs "tag=share,path=$share,mount=/share" \
-	--exec -- /bin/sh -c 'cat /share/top; echo ready; sleep 60' \
+	--exec -- /bin/sh -c 'cat /share/top; echo ready; sleep 900' \
 	>"$tmp/run.o" 2>"$tmp/run.e" &
 vmpid=$!
 exec 7<&-
