@@ -142,11 +142,17 @@ static int add_created_file(const char *cwd, const char *path, bool setup_only, 
 		slash[1] = 0;
 	else
 		*slash = 0;
-	/* Kept by address: the caller's string is not, so copy it. */
+	/* Kept by address: the caller's string is not, so copy it; freed
+	 * when not kept (the same directory twice, e.g. the serial console's
+	 * and the vsock socket's). */
 	char *copy = strdup(dir);
 	if (!copy)
 		return kv_errf(err, -ENOMEM, "out of memory");
-	return add_bind(cwd, copy, true, setup_only, err);
+	unsigned before = nbinds;
+	int r = add_bind(cwd, copy, true, setup_only, err);
+	if (nbinds == before)
+		free(copy);
+	return r;
 }
 
 static int add_chardev(const char *cwd, const struct vmm_chardev *c, struct kv_err *err)
