@@ -23,7 +23,8 @@ DEB_PACKAGES += podman containerd docker.io runc containernetworking-plugins \
 	iptables nftables iproute2 procps
 DEB_PACKAGES += e2fsprogs # bench/fs: mkfs.ext4 -d for the virtio-blk contender
 
-.PHONY: all build deps guest check unit demo format format-check clean help fuzz bench install
+.PHONY: all build deps guest check unit demo format format-check clean help fuzz fuzz-long bench \
+	install
 
 all: build
 
@@ -36,6 +37,7 @@ help:
 	@echo "make demo          install deps, build, build the guest image, run busybox in a VM, then through podman"
 	@echo "make format        reformat the C sources with .clang-format"
 	@echo "make fuzz          build the libFuzzer targets with clang and fuzz each for FUZZ_TIME=$(FUZZ_TIME) s"
+	@echo "make fuzz-long     each target for FUZZ_LONG_TIME=$(FUZZ_LONG_TIME) s x FUZZ_JOBS=$(FUZZ_JOBS) jobs, then the totals"
 	@echo "make format-check  fail when a C source is not formatted"
 	@echo "make bench         boot time, VMM memory, file sharing and network against QEMU (docs/performance.md)"
 
@@ -113,17 +115,22 @@ bench: deps build guest
 
 # New inputs go to a scratch corpus under $(FUZZ); the committed seeds are read only.
 # Each target fuzzes for FUZZ_TIME seconds: the KVAP decoders, the host client, the FUSE server,
-# virtio-net's chain and header parsing, the OCI documents.
-FUZZ_TARGETS := agent-proto agent-client fs-server virtio-net oci-config
+# the virtqueue code against a model, the request handling of every virtio device, the OCI
+# documents. tests/fuzz/run-fuzz keeps the logs and a record of the CPU time, coverage and
+# corpus per run in $(FUZZ)/stats.tsv; `tests/fuzz/run-fuzz --build $(FUZZ) --summary` adds it up.
+FUZZ_TARGETS := agent-proto agent-client fs-server virtio-net virtqueue vdev-rng vdev-console \
+	vdev-blk vdev-vsock oci-config
+FUZZ_LONG_TIME ?= 1200
+FUZZ_JOBS      ?= 1
 fuzz: deps $(FUZZ)/build.ninja
 	$(MESON) compile -C $(FUZZ) $(addprefix fuzz-,$(FUZZ_TARGETS))
-	@# FS_TEST_DIR: the FUSE server's target works on a scratch share under $(FUZZ).
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(FUZZ)/corpus/$$t; \
-		echo "fuzz: fuzz-$$t for $(FUZZ_TIME) s"; \
-		FS_TEST_DIR=$(abspath $(FUZZ)) $(FUZZ)/tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) \
-			-print_final_stats=1 $(FUZZ)/corpus/$$t tests/fuzz/corpus/$$t; \
-	done
+	tests/fuzz/run-fuzz --build $(FUZZ) --time $(FUZZ_TIME) $(FUZZ_TARGETS)
+
+# The long run: FUZZ_LONG_TIME seconds per target with FUZZ_JOBS parallel jobs each.
+fuzz-long: deps $(FUZZ)/build.ninja
+	$(MESON) compile -C $(FUZZ) $(addprefix fuzz-,$(FUZZ_TARGETS))
+	tests/fuzz/run-fuzz --build $(FUZZ) --time $(FUZZ_LONG_TIME) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
+	tests/fuzz/run-fuzz --build $(FUZZ) --summary
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

@@ -86,7 +86,7 @@ static int claim_ingress(struct nl_sock *sk, const struct netsetup_iface *i, str
 /* Undo what set_up did for nic (every step tolerates "not done"). */
 static void tear_down(struct netsetup *ns, struct netsetup_nic *nic)
 {
-	if (nic->prio) {
+	if (nic->prio && ns->sk) {
 		(void)tc_unredirect(ns->sk, nic->iface_index, nic->prio);
 		if (nic->tap_index > 0)
 			(void)tc_unredirect(ns->sk, nic->tap_index, nic->prio);
@@ -223,14 +223,26 @@ void netsetup_detach(struct netsetup *ns)
 	for (unsigned k = 0; k < ns->nnics; k++)
 		tear_down(ns, &ns->nics[k]);
 	if (ns->guard > 0) {
-		/* "Done": the guard leaves without touching anything. */
-		(void)!write(ns->guard_fd, "D", 1);
+		/* "Done": the guard leaves without touching anything. Without
+		 * our netlink socket (released) it does the undo itself. */
+		if (ns->sk)
+			(void)!write(ns->guard_fd, "D", 1);
 		(void)close(ns->guard_fd);
 		while (waitpid(ns->guard, NULL, 0) < 0 && errno == EINTR)
 			;
 	}
 	ns->nnics = 0;
 	free_ns(ns);
+}
+
+int netsetup_release_netlink(struct netsetup *ns, struct kv_err *err)
+{
+	if (ns->nnics && ns->guard <= 0)
+		return kv_errf(err, -EINVAL, "netsetup: no guard to hand the undo to");
+	if (ns->sk)
+		nl_socket_free(ns->sk);
+	ns->sk = NULL;
+	return 0;
 }
 
 struct cleanup_job {

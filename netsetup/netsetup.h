@@ -132,6 +132,13 @@ int netsetup_attach(const char *netns_path, struct netsetup **out, struct kv_err
  * system calls after fork, so any process may call this. */
 int netsetup_guard(struct netsetup *ns, struct kv_err *err);
 
+/* Hand the orderly undo to the guard (netsetup_guard first): close the
+ * netlink socket into the namespace, so that the process that runs the VM
+ * holds none. netsetup_detach then closes the taps and the guard's pipe
+ * and waits for the guard, which removes the filters and qdiscs. -EINVAL
+ * without a guard. */
+int netsetup_release_netlink(struct netsetup *ns, struct kv_err *err);
+
 /* Undo netsetup_attach: remove our filter from each interface, and its
  * ingress qdisc when no other filter is left on it; close the tap fds
  * (the taps vanish once nobody else holds them, e.g. the VMM's copies);

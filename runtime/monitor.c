@@ -189,6 +189,9 @@ static void *container_main(void *arg)
 	uint32_t streams = 0;
 	int r;
 
+	/* Confined before anything the guest says reaches this thread. */
+	if ((r = vmm_confine_thread(m->vm, VMM_ROLE_MONITOR, &err)) < 0)
+		return fail_create(m, &err);
 	if ((r = wait_agent(m, &err)) < 0 || (r = agent_client_connect(&m->dialer, &c, &err)) < 0)
 		return fail_create(m, &err);
 	/* The guest's interfaces before anything of the container exists. */
@@ -209,16 +212,7 @@ static void *container_main(void *arg)
 		m->tty_fd = 0;
 		streams = KVAP_STREAM_BIT(KVAP_STREAM_TTY);
 	} else if (tty) {
-		uint16_t rows = (uint16_t)a->cfg->process.console_height;
-		uint16_t cols = (uint16_t)a->cfg->process.console_width;
-		m->tty_fd = console_setup(a->console_socket, rows, cols, true, &err);
-		if (m->tty_fd < 0) {
-			agent_client_free(c);
-			return fail_create(m, &err);
-		}
-		/* create's own stdio must not stay open here: a client reading
-		 * create's output would wait for us. */
-		(void)redirect_null();
+		/* The console socket's terminal, set up before the VM (setup_console). */
 		streams = KVAP_STREAM_BIT(KVAP_STREAM_TTY);
 	} else {
 		streams = stdio_streams();
@@ -251,18 +245,10 @@ static void *container_main(void *arg)
 	close(a->sync_fd);
 	a->sync_fd = -1;
 
-	m->relay = (struct relay){ .dialer = m->dialer,
-				   .exec_id = "",
-				   .tty_fd = m->tty_fd,
-				   .ctl_fd = m->ctl_fd,
-				   .ctl_handle = ctl_handle,
-				   .opaque = m,
-				   .g = a->g };
-	m->relay.dialer.timeout_ms = 2000;
-	if (relay_start(&m->relay, &err) < 0)
-		kvrun_error(a->g, "%s: %s", a->id, err.msg);
-	else
-		m->relay_on = true;
+	/* The relay was made before the VM ran (prepare_relay): this thread
+	 * may not make threads any more. */
+	if (m->relay_on)
+		relay_go(&m->relay);
 
 	struct kvap_exit st;
 	r = tty ? agent_proc_forward(p, m->tty_fd, m->tty_fd == 0 ? 1 : m->tty_fd, -1, &st, &err)
@@ -287,6 +273,79 @@ static void *container_main(void *arg)
 		stop_vm(m);
 	}
 	return NULL;
+}
+
+/* The relay thread (signals, the control socket) is made now, while this
+ * thread may still make threads and descriptors; container_main lets it go
+ * once the init exists. */
+static void prepare_relay(struct mon *m)
+{
+	struct kv_err err = { 0 };
+
+	m->relay = (struct relay){ .dialer = m->dialer,
+				   .exec_id = "",
+				   .tty_fd = m->tty_fd,
+				   .ctl_fd = m->ctl_fd,
+				   .ctl_handle = ctl_handle,
+				   .opaque = m,
+				   .g = m->a->g,
+				   .vm = m->vm };
+	m->relay.dialer.timeout_ms = 2000;
+	if (relay_prepare(&m->relay, &err) < 0)
+		kvrun_error(m->a->g, "%s: %s", m->a->id, err.msg);
+	else
+		m->relay_on = true;
+}
+
+/* With --console-socket: the terminal is made and sent before the VM is
+ * built, while the socket and /dev/pts are still visible (the jail hides
+ * them). create's own stdio must not stay open here: a client reading
+ * create's output would wait for us. */
+static int setup_console(struct mon *m, struct kv_err *err)
+{
+	struct monitor_args *a = m->a;
+
+	if (a->cfg->process.terminal && a->terminal_on_stdin)
+		m->tty_fd = 0; /* `kvrun run`'s own terminal */
+	if (!a->cfg->process.terminal || a->terminal_on_stdin)
+		return 0;
+	m->tty_fd = console_setup(a->console_socket, (uint16_t)a->cfg->process.console_height,
+				  (uint16_t)a->cfg->process.console_width, true, err);
+	if (m->tty_fd < 0)
+		return m->tty_fd;
+	(void)redirect_null();
+	return 0;
+}
+
+/* docs/security.md: only what the VM needs stays visible and open. A seccomp
+ * violation is logged as an error line in the log's format. */
+static int confine_process(struct mon *m, struct kv_err *err)
+{
+	struct monitor_args *a = m->a;
+	struct vmm_sandbox *sb = &a->sb->vm.sandbox;
+	bool json = a->g->log_format == KVRUN_LOG_JSON;
+
+	snprintf(a->sb->report_prefix, sizeof(a->sb->report_prefix), "%scontainer %s: ",
+		 json ? "{\"level\":\"error\",\"msg\":\"" : "level=error msg=\"", a->id);
+	snprintf(a->sb->report_suffix, sizeof(a->sb->report_suffix), "%s", json ? "\"}" : "\"");
+	sb->report_fd = a->g->log_fd >= 0 ? a->g->log_fd : STDERR_FILENO;
+	sb->report_prefix = a->sb->report_prefix;
+	sb->report_suffix = a->sb->report_suffix;
+	/* A sandboxed VMM keeps no socket into the network namespace: the
+	 * guard (outside any filter) removes the redirects at the end. */
+	int r;
+	if ((a->sb->jail || sb->seccomp) && (r = network_release_netlink(&m->net, err)) < 0)
+		return r;
+	if (!a->sb->jail || geteuid() != 0)
+		return 0;
+	int keep[5 + VMM_MAX_NETS + 1] = { a->sync_fd, a->c->dir_fd, a->g->log_fd, m->ctl_fd,
+					   m->tty_fd };
+	unsigned n = 0;
+	for (size_t i = 0; i < 5; i++)
+		if (keep[i] >= 0)
+			keep[n++] = keep[i];
+	n += network_keep_fds(&m->net, keep + n, (unsigned)(sizeof(keep) / sizeof(keep[0])) - n);
+	return vmm_jail(&a->sb->vm, NULL, keep, n, err);
 }
 
 _Noreturn void monitor_main(struct monitor_args *a)
@@ -354,6 +413,11 @@ _Noreturn void monitor_main(struct monitor_args *a)
 		(void)sync_send(a->sync_fd, "error %s", err.msg);
 		_exit(MONITOR_EXIT_NO_STATUS);
 	}
+	/* The taps are open and the guard runs: the jail may hide the netns now. */
+	if (setup_console(&m, &err) < 0 || confine_process(&m, &err) < 0) {
+		(void)sync_send(a->sync_fd, "error %s", err.msg);
+		_exit(MONITOR_EXIT_NO_STATUS);
+	}
 	m.gone_fd = eventfd(0, EFD_CLOEXEC);
 	pthread_mutex_init(&m.lock, NULL);
 	if (m.gone_fd < 0 || vmm_create(&a->sb->vm, &m.vm, &err) < 0) {
@@ -362,6 +426,7 @@ _Noreturn void monitor_main(struct monitor_args *a)
 		(void)sync_send(a->sync_fd, "error %s", err.msg);
 		_exit(MONITOR_EXIT_NO_STATUS);
 	}
+	prepare_relay(&m);
 	if ((r = pthread_create(&ctr, NULL, container_main, &m)) != 0) {
 		(void)sync_send(a->sync_fd, "error cannot start a thread: %s", strerror(r));
 		vmm_destroy(m.vm);

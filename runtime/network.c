@@ -85,6 +85,31 @@ int network_configure_guest(const struct network *n, struct agent_client *c, str
 	return 0;
 }
 
+int network_release_netlink(struct network *n, struct kv_err *err)
+{
+	struct kv_err e = { 0 };
+	int r;
+
+	if (!n->ns)
+		return 0;
+	if ((r = netsetup_release_netlink(n->ns, &e)) < 0)
+		return kv_errf(err, r, "handing the network's undo to its guard: %s", e.msg);
+	return 0;
+}
+
+unsigned network_keep_fds(const struct network *n, int *out, unsigned cap)
+{
+	unsigned k = 0;
+
+	if (!n->ns)
+		return 0;
+	for (unsigned i = 0; i < n->ns->nnics && k < cap; i++)
+		out[k++] = n->ns->nics[i].tap_fd;
+	if (n->ns->guard > 0 && k < cap)
+		out[k++] = n->ns->guard_fd;
+	return k;
+}
+
 void network_detach(struct network *n)
 {
 	netsetup_detach(n->ns);

@@ -54,6 +54,15 @@ int network_attach(const struct oci_config *cfg, struct vmm_config *vm, struct n
 /* NET_CONFIG to the agent, when there is a NIC. */
 int network_configure_guest(const struct network *n, struct agent_client *c, struct kv_err *err);
 
+/* Before the VMM process is sandboxed: hand the orderly undo to the guard,
+ * so the process that runs the VM keeps no netlink socket into the
+ * namespace. No-op without a NIC. */
+int network_release_netlink(struct network *n, struct kv_err *err);
+
+/* The descriptors the VM's network needs kept open through the jail: the
+ * taps and the guard's pipe. Returns how many were written (at most cap). */
+unsigned network_keep_fds(const struct network *n, int *out, unsigned cap);
+
 /* The orderly undo, after the VMM closed its tap fds (vmm_destroy). */
 void network_detach(struct network *n);
 

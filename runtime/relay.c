@@ -15,6 +15,7 @@
 
 #include "console.h"
 #include "sync.h"
+#include "vmm.h"
 
 static const int forwarded[] = { SIGHUP,    SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
 				 SIGCONT,   SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,	SIGXCPU, SIGXFSZ,
@@ -109,7 +110,24 @@ static void on_ctl(struct relay *r)
 static void *relay_main(void *arg)
 {
 	struct relay *r = arg;
+	struct kv_err err = { 0 };
 
+	/* In a VMM process: confined before the first agent reply is read. */
+	if (r->vm && vmm_confine_thread(r->vm, VMM_ROLE_MONITOR, &err) < 0) {
+		kvrun_error(r->g, "relay: %s", err.msg);
+		return NULL;
+	}
+	/* Prepared ahead (relay_prepare): wait for relay_go, or the end. */
+	while (r->go_fd >= 0) {
+		struct pollfd p[2] = { { r->quit_fd, POLLIN, 0 }, { r->go_fd, POLLIN, 0 } };
+		int n = poll(p, 2, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || p[0].revents)
+			return NULL;
+		if (p[1].revents)
+			break;
+	}
 	for (;;) {
 		struct pollfd p[3] = { { r->quit_fd, POLLIN, 0 },
 				       { r->sig_fd, POLLIN, 0 },
@@ -130,7 +148,7 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
-int relay_start(struct relay *r, struct kv_err *err)
+static int start(struct relay *r, bool deferred, struct kv_err *err)
 {
 	sigset_t set;
 	int e;
@@ -138,22 +156,46 @@ int relay_start(struct relay *r, struct kv_err *err)
 	relay_sigset(&set);
 	r->c = NULL;
 	r->running = false;
+	r->go_fd = -1;
 	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (r->sig_fd < 0)
 		return kv_errno(err, -errno, "signalfd");
 	r->quit_fd = eventfd(0, EFD_CLOEXEC);
-	if (r->quit_fd < 0) {
+	if (r->quit_fd < 0 || (deferred && (r->go_fd = eventfd(0, EFD_CLOEXEC)) < 0)) {
 		e = -errno;
 		close(r->sig_fd);
+		if (r->quit_fd >= 0)
+			close(r->quit_fd);
 		return kv_errno(err, e, "eventfd");
 	}
 	if ((e = pthread_create(&r->thread, NULL, relay_main, r)) != 0) {
 		close(r->sig_fd);
 		close(r->quit_fd);
+		if (r->go_fd >= 0)
+			close(r->go_fd);
 		return kv_errno(err, -e, "cannot start the signal relay thread");
 	}
 	r->running = true;
 	return 0;
+}
+
+int relay_start(struct relay *r, struct kv_err *err)
+{
+	return start(r, false, err);
+}
+
+int relay_prepare(struct relay *r, struct kv_err *err)
+{
+	return start(r, true, err);
+}
+
+void relay_go(struct relay *r)
+{
+	uint64_t one = 1;
+
+	if (r->running && r->go_fd >= 0)
+		while (write(r->go_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
 }
 
 void relay_stop(struct relay *r)
@@ -167,6 +209,9 @@ void relay_stop(struct relay *r)
 	pthread_join(r->thread, NULL);
 	close(r->quit_fd);
 	close(r->sig_fd);
+	if (r->go_fd >= 0)
+		close(r->go_fd);
+	r->go_fd = -1;
 	agent_client_free(r->c);
 	r->c = NULL;
 	r->running = false;

@@ -27,8 +27,9 @@ struct relay {
 	int (*ctl_handle)(void *opaque, const char *req, char *reply, size_t size);
 	void *opaque;
 	struct kvrun *g;
+	struct vmm *vm; /* the VM of a VMM process: the thread confines itself */
 	/* internal */
-	int sig_fd, quit_fd;
+	int sig_fd, quit_fd, go_fd;
 	pthread_t thread;
 	struct agent_client *c;
 	bool running;
@@ -42,6 +43,13 @@ uint32_t stdio_streams(void);
 /* The signals a relay forwards (and SIGWINCH). */
 void relay_sigset(sigset_t *set);
 int relay_start(struct relay *r, struct kv_err *err);
+/* The same, but the thread (made now, with its descriptors) waits for
+ * relay_go() before it relays anything: for a VMM process, whose thread
+ * that decides when is already confined and may make neither threads nor
+ * descriptors (docs/security.md). relay_stop() also ends a relay that
+ * never got going. */
+int relay_prepare(struct relay *r, struct kv_err *err);
+void relay_go(struct relay *r);
 /* Stop the thread and release everything (the caller's fds stay open). */
 void relay_stop(struct relay *r);
 

@@ -193,6 +193,12 @@ int sandbox_plan(const struct oci_config *cfg, const char *bundle, const struct 
 	sb->vm.serial = (struct vmm_chardev){ .kind = VMM_CHR_NONE };
 	sb->vm.console = (struct vmm_chardev){ .kind = VMM_CHR_NONE };
 	sb->vm.rng = true;
+	/* docs/security.md: a filter per VMM thread, capabilities dropped, the
+	 * jail; the configuration file can turn them off for debugging. */
+	sb->vm.sandbox = (struct vmm_sandbox){ .seccomp = s->vmm_seccomp,
+					       .drop_caps = s->vmm_jail,
+					       .report_fd = STDERR_FILENO };
+	sb->jail = s->vmm_jail;
 	return 0;
 fail:
 	share_free(&sb->share);

@@ -38,6 +38,9 @@ struct sandbox {
 	struct share share;   /* rootfs and bind sources, for virtio-fs */
 	struct cgroup_limits host;
 	unsigned boot_timeout_s;
+	bool jail;		 /* vmm_jail() the VMM process (settings vmm_jail) */
+	char report_prefix[160]; /* a seccomp violation's log line: before ... */
+	char report_suffix[8];	 /* ... and after the message */
 };
 
 /* Plan the VM for cfg (bundle: the absolute bundle directory). */

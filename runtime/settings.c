@@ -30,6 +30,8 @@ static void defaults(struct settings *s)
 	s->vmm_overhead = 256 * MiB_;
 	s->boot_timeout = 120;
 	s->console_log = false; /* each character is a VM exit: it slows the boot */
+	s->vmm_seccomp = true;
+	s->vmm_jail = true;
 }
 
 static char *trim(char *s)
@@ -104,6 +106,10 @@ static int apply(struct settings *s, const char *key, const char *v)
 		return set_bool(v, &s->console_log);
 	if (!strcmp(key, "hugepages"))
 		return set_bool(v, &s->hugepages);
+	if (!strcmp(key, "vmm_seccomp"))
+		return set_bool(v, &s->vmm_seccomp);
+	if (!strcmp(key, "vmm_jail"))
+		return set_bool(v, &s->vmm_jail);
 	return -ENOENT;
 }
 

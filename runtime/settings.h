@@ -29,7 +29,9 @@ struct settings {
 	unsigned boot_timeout; /* seconds for the guest agent to answer */
 	bool console_log; /* the guest's serial console into ROOT/ID/console.log (also --debug) */
 	bool hugepages;
-	char path[4096]; /* the file read, or "" */
+	bool vmm_seccomp; /* a seccomp filter per VMM thread (docs/security.md) */
+	bool vmm_jail;	  /* the VMM's mount namespace, capabilities dropped */
+	char path[4096];  /* the file read, or "" */
 };
 
 /* Fill s with the defaults, then apply the file (if it exists). */

@@ -150,6 +150,16 @@ static void *exec_main(void *arg)
 	int r;
 
 	opts.poweroff = true;
+	/* Confined before anything the guest says reaches this thread. */
+	pthread_mutex_lock(&x->lock);
+	struct vmm *vm = x->vm;
+	pthread_mutex_unlock(&x->lock);
+	struct kv_err e = { 0 };
+	if (vm && (r = vmm_confine_thread(vm, VMM_ROLE_MONITOR, &e)) < 0) {
+		x->result = kv_errf(&x->err, r, "%s", e.msg);
+		stop_vm(x);
+		return NULL;
+	}
 	r = wait_ready(x);
 	if (r == 0)
 		r = send_net(x);
@@ -205,6 +215,7 @@ int vm_exec_start(struct vmm *vm, const char *socket_path, char *const argv[],
 		free(x);
 		return kv_errno(err, -r, "cannot start the --exec thread");
 	}
+	(void)pthread_setname_np(x->thread, "kvrun-exec");
 	*out = x;
 	return 0;
 }

@@ -50,6 +50,7 @@ struct vm_opts {
 	unsigned agent_timeout_s;
 	bool serial_set;
 	const char *netns; /* --net netns=PATH */
+	bool jail;	   /* --jail (default on) */
 };
 
 void verb_vm_usage(FILE *out)
@@ -114,6 +115,15 @@ void verb_vm_usage(FILE *out)
 	    "                       to none here\n"
 	    "  --agent-timeout S    with --exec: give up when the agent has not answered S\n"
 	    "                       seconds after start (default %d)\n"
+	    "  --seccomp on|off     a seccomp filter per VMM thread (default on; off is for\n"
+	    "                       debugging only). A forbidden system call kills kvrun vm\n"
+	    "                       with SIGSYS after one line naming it (docs/security.md)\n"
+	    "  --jail on|off        as root: the VMM in a private mount namespace that sees\n"
+	    "                       only what it needs, other descriptors closed, capabilities\n"
+	    "                       dropped (default on; off is for debugging only)\n"
+	    "  --test-seccomp-violation ROLE:SYSCALL\n"
+	    "                       tests only: once confined, the first thread of ROLE (vcpu,\n"
+	    "                       device, monitor) makes SYSCALL, to show its filter works\n"
 	    "  -h, --help           this text\n"
 	    "\n"
 	    "SIGTERM and SIGINT stop the VM cleanly. A guest started with --serial stdio on a\n"
@@ -450,6 +460,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 		O_FS,
 		O_EXEC,
 		O_AGENT_TIMEOUT,
+		O_SECCOMP,
+		O_JAIL,
+		O_TEST_VIOLATION,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -468,6 +481,9 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 		{ "fs", required_argument, NULL, O_FS },
 		{ "exec", no_argument, NULL, O_EXEC },
 		{ "agent-timeout", required_argument, NULL, O_AGENT_TIMEOUT },
+		{ "seccomp", required_argument, NULL, O_SECCOMP },
+		{ "jail", required_argument, NULL, O_JAIL },
+		{ "test-seccomp-violation", required_argument, NULL, O_TEST_VIOLATION },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -475,11 +491,15 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 	uint64_t v;
 	int c, r;
 
-	*vo = (struct vm_opts){ .agent_timeout_s = DEFAULT_AGENT_TIMEOUT };
+	*vo = (struct vm_opts){ .agent_timeout_s = DEFAULT_AGENT_TIMEOUT, .jail = true };
 	*cfg = (struct vmm_config){ .cpus = 1,
 				    .mem_bytes = DEFAULT_MEMORY,
 				    .serial = { .kind = VMM_CHR_STDIO },
-				    .console = { .kind = VMM_CHR_NONE } };
+				    .console = { .kind = VMM_CHR_NONE },
+				    .sandbox = { .seccomp = true,
+						 .drop_caps = true,
+						 .report_fd = STDERR_FILENO,
+						 .report_prefix = "kvrun vm: " } };
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -556,6 +576,24 @@ static int parse_args(int argc, char **argv, struct vmm_config *cfg, struct vm_o
 						   "86400 seconds",
 						   optarg);
 			vo->agent_timeout_s = (unsigned)v;
+			break;
+		case O_SECCOMP:
+		case O_JAIL: {
+			bool on = strcmp(optarg, "on") == 0;
+			if (!on && strcmp(optarg, "off") != 0)
+				return usage_error("--%s: \"%s\" is not on or off",
+						   c == O_SECCOMP ? "seccomp" : "jail", optarg);
+			if (c == O_SECCOMP)
+				cfg->sandbox.seccomp = on;
+			else
+				vo->jail = cfg->sandbox.drop_caps = on;
+			break;
+		}
+		case O_TEST_VIOLATION:
+			if (!strchr(optarg, ':'))
+				return usage_error(
+				    "--test-seccomp-violation: \"%s\" is not ROLE:SYSCALL", optarg);
+			cfg->sandbox.test_violation = optarg;
 			break;
 		case 'h':
 		case O_HELP:
@@ -716,19 +754,23 @@ static int exit_status(enum vmm_exit_reason why)
 	}
 }
 
-/* --exec without --vsock: a private directory for the hybrid socket. */
+/* --exec without --vsock: a private directory for the hybrid socket. In
+ * the jail it is made in the jail's own root, so it is never on the host
+ * and vanishes with the VMM's mount namespace. */
 struct exec_sock {
 	char dir[64];
 	char path[VSOCK_PATH_MAX + 1];
+	bool in_jail;
 };
 
-static int make_private_socket(struct exec_sock *es, struct vmm_config *cfg)
+static int make_private_socket(struct exec_sock *es, struct vmm_config *cfg, bool in_jail)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = in_jail ? "" : getenv("TMPDIR");
 
 	/* "<dir>/vsock.sock_<port>" must fit the device's path limit. */
-	if (!tmp || !*tmp || strlen(tmp) > 40)
+	if (!in_jail && (!tmp || !*tmp || strlen(tmp) > 40))
 		tmp = "/tmp";
+	es->in_jail = in_jail;
 	snprintf(es->dir, sizeof(es->dir), "%s/kvrun-vm.XXXXXX", tmp);
 	if (!mkdtemp(es->dir)) {
 		fprintf(stderr, "kvrun vm: cannot create a directory for the vsock socket: %s\n",
@@ -743,12 +785,32 @@ static int make_private_socket(struct exec_sock *es, struct vmm_config *cfg)
 
 static void remove_private_socket(struct exec_sock *es)
 {
-	if (!es->dir[0])
+	if (!es->dir[0] || es->in_jail)
 		return;
 	(void)unlink(es->path); /* the device removes it; not when it never bound */
 	if (rmdir(es->dir) < 0)
 		fprintf(stderr, "kvrun vm: cannot remove %s: %s\n", es->dir, strerror(errno));
 	es->dir[0] = 0;
+}
+
+/* The jail (docs/security.md): only what the VM needs stays visible, and
+ * only the descriptors it needs stay open: stdio, tap fds given with --net
+ * fd=N or made for --net netns=, and the network guard's pipe. */
+static int enter_jail(const struct vmm_config *cfg, const struct netsetup *ns, struct kv_err *err)
+{
+	int keep[VMM_MAX_NETS + 1];
+	unsigned n = 0;
+	struct kv_err inner = { 0 };
+
+	for (unsigned i = 0; i < cfg->nnets; i++)
+		if (!cfg->nets[i].tap)
+			keep[n++] = cfg->nets[i].fd;
+	if (ns && ns->guard > 0)
+		keep[n++] = ns->guard_fd;
+	int r = vmm_jail(cfg, NULL, keep, n, &inner);
+	if (r < 0)
+		return kv_errf(err, r, "%s (--jail off runs without it)", inner.msg);
+	return 0;
 }
 
 /* An error message on stderr as one line of printable text: it may carry
@@ -804,7 +866,11 @@ int verb_vm(int argc, char **argv)
 		return KVRUN_EXIT_USAGE;
 	if (check_inputs(&cfg) < 0)
 		return EXIT_VMM_ERROR;
-	if (vo.exec_argv && !cfg.vsock.guest_cid && make_private_socket(&es, &cfg) < 0)
+	/* The jail needs root (CAP_SYS_ADMIN); an unprivileged VMM has no
+	 * capabilities to drop and keeps the host's view. */
+	bool jail = vo.jail && geteuid() == 0;
+	bool private_socket = vo.exec_argv && !cfg.vsock.guest_cid;
+	if (private_socket && !jail && make_private_socket(&es, &cfg, false) < 0)
 		return EXIT_VMM_ERROR;
 
 	/* Hold SIGTERM/SIGINT while building; a signal that came meanwhile is
@@ -821,6 +887,14 @@ int verb_vm(int argc, char **argv)
 		struct kv_err inner = err;
 		kv_errf(&err, r, "--net netns=%.128s: %.300s", vo.netns, inner.msg);
 	}
+	/* A sandboxed VMM keeps no socket into the namespace: the guard
+	 * process (outside any filter) removes the redirects at the end. */
+	if (r == 0 && ns && (jail || cfg.sandbox.seccomp))
+		r = netsetup_release_netlink(ns, &err);
+	if (r == 0 && jail)
+		r = enter_jail(&cfg, ns, &err);
+	if (r == 0 && private_socket && jail && make_private_socket(&es, &cfg, true) < 0)
+		r = kv_errf(&err, -EIO, "cannot create the vsock socket's directory");
 	if (r == 0)
 		r = vmm_create(&cfg, &vm, &err);
 	if (r == 0 && vo.exec_argv) {

@@ -237,9 +237,40 @@ static void run_calls(struct evloop *l)
 	}
 }
 
-int evloop_run(struct evloop *l)
+/* One epoll_wait of up to timeout_ms and the handlers it reports; then the
+ * handlers removed meanwhile are freed. Returns the number of events, or a
+ * negative errno (-EINTR included). */
+static int dispatch(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event evs[32];
+	int n = epoll_wait(l->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), timeout_ms);
+
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		if (evs[i].data.ptr == WAKE_TAG) {
+			uint64_t v;
+			(void)!read(l->wake_efd, &v, sizeof(v));
+			run_calls(l);
+			continue;
+		}
+		struct evloop_handler *h = evs[i].data.ptr;
+		pthread_mutex_lock(&l->lock);
+		bool dead = h->dead;
+		pthread_mutex_unlock(&l->lock);
+		if (!dead)
+			h->fn(h->opaque, evs[i].events);
+	}
+	pthread_mutex_lock(&l->lock);
+	struct evloop_handler *dead = l->dead;
+	l->dead = NULL;
+	pthread_mutex_unlock(&l->lock);
+	free_list(dead);
+	return n;
+}
+
+int evloop_run(struct evloop *l)
+{
 	int r = 0;
 
 	pthread_mutex_lock(&l->lock);
@@ -248,32 +279,13 @@ int evloop_run(struct evloop *l)
 	pthread_mutex_unlock(&l->lock);
 
 	while (!l->stop_requested) {
-		int n = epoll_wait(l->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), -1);
+		int n = dispatch(l, -1);
+		if (n == -EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = n;
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr == WAKE_TAG) {
-				uint64_t v;
-				(void)!read(l->wake_efd, &v, sizeof(v));
-				run_calls(l);
-				continue;
-			}
-			struct evloop_handler *h = evs[i].data.ptr;
-			pthread_mutex_lock(&l->lock);
-			bool dead = h->dead;
-			pthread_mutex_unlock(&l->lock);
-			if (!dead)
-				h->fn(h->opaque, evs[i].events);
-		}
-		pthread_mutex_lock(&l->lock);
-		struct evloop_handler *dead = l->dead;
-		l->dead = NULL;
-		pthread_mutex_unlock(&l->lock);
-		free_list(dead);
 	}
 
 	run_calls(l);
@@ -283,6 +295,14 @@ int evloop_run(struct evloop *l)
 	pthread_cond_broadcast(&l->done);
 	pthread_mutex_unlock(&l->lock);
 	return r;
+}
+
+int evloop_poll(struct evloop *l, int timeout_ms)
+{
+	int n = dispatch(l, timeout_ms);
+
+	run_calls(l);
+	return n == -EINTR ? 0 : n;
 }
 
 void evloop_stop(struct evloop *l)

@@ -56,6 +56,12 @@ int evloop_call_sync(struct evloop *l, evloop_call_fn fn, void *opaque);
 
 /* Dispatch until evloop_stop(). Returns 0, or a negative errno on failure. */
 int evloop_run(struct evloop *l);
+/* One round of dispatch without running the loop: wait up to timeout_ms (0:
+ * not at all) for events, call the handlers of those that are ready and any
+ * queued calls, and return the number of events or a negative errno. For
+ * tests and fuzz targets that drive a device step by step on their own
+ * thread; never while evloop_run runs elsewhere. */
+int evloop_poll(struct evloop *l, int timeout_ms);
 /* Ask evloop_run to return; async-signal-safe and callable from any thread. */
 void evloop_stop(struct evloop *l);
 

@@ -2,9 +2,11 @@
 #include "vcpu.h"
 #include "boot/x86.h"
 #include "cpuid.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -215,6 +217,15 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 
+	/* Confined before the first guest instruction, then wait for the
+	 * device loop to be confined too (vmm_run opens the gate). */
+	if (vm->cfg->sandbox.seccomp || vm->cfg->sandbox.drop_caps) {
+		struct kv_err e = { 0 };
+		int r = sandbox_confine(vm, VMM_ROLE_VCPU, v->fd, &e);
+		if (r < 0)
+			vm_fail(vm, r, "vCPU %u: %s", v->id, e.msg);
+		vm_gate_wait(vm);
+	}
 	while (atomic_load(&vm->exit_reason) == VMM_EXIT_NONE) {
 		if (atomic_load(&vm->pause_req)) {
 			vm_vcpu_park(vm, v); /* resets the kick's immediate_exit */
@@ -240,8 +251,12 @@ int vcpu_start(struct vcpu *v)
 {
 	int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
 
-	if (r == 0)
+	if (r == 0) {
+		char name[16];
+		snprintf(name, sizeof(name), "vcpu%u", v->id);
+		(void)pthread_setname_np(v->thread, name);
 		atomic_store(&v->started, true);
+	}
 	return -r;
 }
 

@@ -27,6 +27,7 @@
 #include "virtio/virtio_devs.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -318,6 +319,13 @@ int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
 		boot_plan_release(&plan);
 		return r;
 	}
+	/* glibc's malloc reads /proc/sys/vm/overcommit_memory the first time
+	 * it trims the heap of a thread's own arena: a confined thread may not
+	 * open files. One arena (the main one, trimmed with brk) for every
+	 * thread of a sandboxed VMM avoids that; vCPUs and workers allocate
+	 * little. Process-wide, and only arenas made from now on. */
+	if (cfg->sandbox.seccomp)
+		(void)mallopt(M_ARENA_MAX, 1);
 	vm = calloc(1, sizeof(*vm));
 	if (!vm) {
 		boot_plan_release(&plan);
@@ -328,6 +336,8 @@ int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err)
 	vm->mem.memfd = -1;
 	vm->ncpus = cfg->cpus;
 	atomic_init(&vm->exit_reason, VMM_EXIT_NONE);
+	pthread_mutex_init(&vm->gate_lock, NULL);
+	pthread_cond_init(&vm->gate_cv, NULL);
 	atomic_init(&vm->pause_req, 0);
 	atomic_init(&vm->parked, 0);
 	pthread_mutex_init(&vm->pause_lock, NULL);
@@ -396,6 +406,8 @@ void vm_teardown(struct vmm *vm)
 		evloop_destroy(&vm->loop);
 	io_bus_destroy(&vm->mmio);
 	io_bus_destroy(&vm->pio);
+	pthread_cond_destroy(&vm->gate_cv);
+	pthread_mutex_destroy(&vm->gate_lock);
 	pthread_mutex_destroy(&vm->pause_lock);
 	free(vm);
 }

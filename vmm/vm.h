@@ -45,6 +45,14 @@ struct vmm {
 	unsigned ncpus;
 	struct vcpu *vcpus;
 
+	/* Confinement (vmm_run): each vCPU thread confines itself, then waits
+	 * here until the device loop has confined itself too, so no guest
+	 * instruction runs before every thread is filtered. */
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_cv;
+	unsigned gate_arrived; /* vCPU threads confined (or failed) */
+	bool gate_open;
+
 	/* First reason recorded wins; see vm_request_exit(). */
 	_Atomic int exit_reason; /* enum vmm_exit_reason */
 	struct kv_err exit_err;	 /* filled with VMM_EXIT_ERROR */
@@ -75,6 +83,10 @@ __attribute__((format(printf, 3, 4))) void vm_fail(struct vmm *vm, int code, con
  * unwind what was built and fail. vm_teardown() undoes any prefix of it. */
 int vm_build(const struct vmm_config *cfg, struct vmm **out, struct kv_err *err);
 void vm_teardown(struct vmm *vm);
+
+/* A vCPU thread arrives at the start gate (confined, or failed to be) and
+ * waits until vmm_run opens it. */
+void vm_gate_wait(struct vmm *vm);
 
 /* Drive IOAPIC input gsi (0..LAYOUT_IOAPIC_PINS-1) high or low (KVM_IRQ_LINE). */
 int vm_irq_line(struct vmm *vm, unsigned gsi, bool level);

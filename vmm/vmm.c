@@ -6,6 +6,7 @@
 #include "vmm.h"
 #include "devices/chardev.h"
 #include "devices/uart8250.h"
+#include "sandbox.h"
 #include "vcpu.h"
 #include "virtio/virtio_devs.h"
 #include "vm.h"
@@ -34,8 +35,50 @@ static int start_vcpus(struct vmm *vm)
 	return r;
 }
 
+void vm_gate_wait(struct vmm *vm)
+{
+	pthread_mutex_lock(&vm->gate_lock);
+	vm->gate_arrived++;
+	pthread_cond_broadcast(&vm->gate_cv);
+	while (!vm->gate_open)
+		pthread_cond_wait(&vm->gate_cv, &vm->gate_lock);
+	pthread_mutex_unlock(&vm->gate_lock);
+}
+
+static void open_gate(struct vmm *vm)
+{
+	pthread_mutex_lock(&vm->gate_lock);
+	vm->gate_open = true;
+	pthread_cond_broadcast(&vm->gate_cv);
+	pthread_mutex_unlock(&vm->gate_lock);
+}
+
+/* After set-up, before the first guest instruction: every vCPU thread has
+ * confined itself and waits at the gate; the jail loses what only set-up
+ * needed; then this thread (the device loop) confines itself and opens the
+ * gate. A failure stops the VM before it runs. */
+static int confine(struct vmm *vm, unsigned started)
+{
+	struct kv_err e = { 0 };
+	int r;
+
+	pthread_mutex_lock(&vm->gate_lock);
+	while (vm->gate_arrived < started)
+		pthread_cond_wait(&vm->gate_cv, &vm->gate_lock);
+	pthread_mutex_unlock(&vm->gate_lock);
+	r = jail_trim(&e);
+	if (r == 0)
+		r = sandbox_confine(vm, VMM_ROLE_DEVICE, -1, &e);
+	if (r < 0)
+		vm_fail(vm, r, "%s", e.msg);
+	open_gate(vm);
+	return r;
+}
+
 int vmm_run(struct vmm *vm, enum vmm_exit_reason *why, struct kv_err *err)
 {
+	bool sandbox = vm->cfg->sandbox.seccomp || vm->cfg->sandbox.drop_caps;
+	unsigned started = 0;
 	int r;
 
 	r = vcpu_install_kick_handler();
@@ -45,6 +88,12 @@ int vmm_run(struct vmm *vm, enum vmm_exit_reason *why, struct kv_err *err)
 		vm_fail(vm, r, "cannot watch the serial console's input: %s", strerror(-r));
 	if (r == 0 && (r = start_vcpus(vm)) < 0)
 		vm_fail(vm, r, "cannot start a vCPU thread: %s", strerror(-r));
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		started += atomic_load(&vm->vcpus[i].started);
+	if (sandbox && confine(vm, started) < 0)
+		r = -1;
+	else if (!sandbox)
+		open_gate(vm);
 	if (r == 0) {
 		r = evloop_run(&vm->loop);
 		if (r < 0)

@@ -55,6 +55,28 @@ struct vmm_net {
 		       * tap's MTU when opened by name, else not offered */
 };
 
+/* The threads of a VMM process, each confined to what it needs after set-up
+ * (docs/security.md): a seccomp filter and a capability set per role. */
+enum vmm_role {
+	VMM_ROLE_VCPU,	    /* a vCPU: KVM_RUN and the port/MMIO exits it handles */
+	VMM_ROLE_DEVICE,    /* the device event loop (vmm_run's thread) and teardown */
+	VMM_ROLE_FS_WORKER, /* a virtio-fs worker: file operations beneath a share */
+	VMM_ROLE_MONITOR,   /* the caller's own threads: --exec's agent client, relays */
+};
+
+/* How the VMM process is confined once set up. All off in a zeroed config;
+ * kvrun turns them on. */
+struct vmm_sandbox {
+	bool seccomp;		    /* one seccomp filter per thread role */
+	bool drop_caps;		    /* capabilities per role; bounding set emptied */
+	int report_fd;		    /* a seccomp violation is reported here; 0: stderr */
+	const char *report_prefix;  /* before the report, e.g. "kvrun vm: " */
+	const char *report_suffix;  /* after it (before the newline), e.g. "\"}" */
+	const char *test_violation; /* tests only: "ROLE:SYSCALL" (role vcpu, device,
+				     * fs, monitor): the first thread of ROLE makes
+				     * SYSCALL with zero arguments once confined */
+};
+
 /* How long the guest may cache what it learned about a shared directory. */
 enum vmm_fs_cache {
 	VMM_FS_CACHE_AUTO = 0, /* short attribute and entry timeouts (default) */
@@ -92,6 +114,7 @@ struct vmm_config {
 	unsigned nnets;
 	struct vmm_fs fs[VMM_MAX_FS];
 	unsigned nfs;
+	struct vmm_sandbox sandbox;
 };
 
 /* Why a VM stopped. `kvrun vm` maps each to a documented exit status. */
@@ -133,5 +156,22 @@ bool vmm_paused(struct vmm *vm);
 const char *vmm_pty_path(const struct vmm *vm, bool serial);
 
 void vmm_destroy(struct vmm *vm);
+
+/* Put this process into the VMM's jail (docs/security.md): a private mount
+ * namespace whose root is an empty tmpfs with only what cfg needs bound in,
+ * at the same paths (kernel, initrd, disks, console and serial files, the
+ * vsock socket's directory, /dev/kvm, /dev/net/tun and the pty devices when
+ * used), plus the directories in extra_dirs (NULL-terminated, read-write),
+ * and a fresh /proc that shows only processes. Every file descriptor but
+ * 0, 1, 2 and keep_fds is closed. vmm_run() later unmounts what only set-up
+ * needed and makes the root read-only. Call before vmm_create, while the
+ * process has one thread; -EPERM without CAP_SYS_ADMIN. */
+int vmm_jail(const struct vmm_config *cfg, const char *const *extra_dirs, const int *keep_fds,
+	     unsigned nkeep, struct kv_err *err);
+
+/* Confine the calling thread, one of the caller's own (role
+ * VMM_ROLE_MONITOR), as vm's sandbox settings say. Call once per thread,
+ * before it handles anything from the guest. */
+int vmm_confine_thread(struct vmm *vm, enum vmm_role role, struct kv_err *err);
 
 #endif

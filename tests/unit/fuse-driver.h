@@ -19,9 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/uio.h>
 
 #include "fs_server.h"
+#include "sandbox.h"
 #include "tap.h"
 
 #define DRV_MAX_IOV 64
@@ -40,6 +42,101 @@ struct drv {
 	int error;	    /* fuse_out_header.error, or 1 when there was no valid header */
 	bool header_ok;
 };
+
+/* With KVRUN_TEST_FS_SECCOMP=1, requests run on confined threads, as in
+ * the device (docs/security.md): each calling thread hands its requests to
+ * a worker of its own that loaded the virtio-fs worker's seccomp filter
+ * first, so a call the server makes that the filter does not allow kills
+ * the test by SIGSYS, with a line naming the call. One worker per caller
+ * (made again in a forked child) keeps the callers' concurrency. */
+struct drv_job {
+	struct fs_server *s;
+	const struct iovec *req, *rep;
+	unsigned nreq, nrep;
+	uint32_t *reply_len;
+	int ret;
+};
+
+struct drv_worker {
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	struct drv_job *job; /* lock: to run; NULL once done */
+	pid_t pid;	     /* the process it runs in */
+};
+
+static bool drv_confined_mode;
+static __thread struct drv_worker *drv_my_worker;
+
+static inline void drv_mode_init(void)
+{
+	const char *e = getenv("KVRUN_TEST_FS_SECCOMP");
+
+	drv_confined_mode = e && !strcmp(e, "1");
+	if (drv_confined_mode && seccomp_report_setup(STDERR_FILENO, "test: ", "", NULL) < 0) {
+		printf("Bail out! cannot install the SIGSYS report\n");
+		exit(1);
+	}
+}
+
+static inline void *drv_worker_main(void *arg)
+{
+	struct drv_worker *w = arg;
+	const struct seccomp_ids ids = { .vm_fd = -1, .vcpu_fd = -1 };
+	struct kv_err err = { 0 };
+
+	if (fs_server_thread_init() < 0 || seccomp_load_role(VMM_ROLE_FS_WORKER, &ids, &err) < 0) {
+		printf("Bail out! cannot confine a request thread: %s\n", err.msg);
+		exit(1);
+	}
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->job)
+			pthread_cond_wait(&w->cv, &w->lock);
+		struct drv_job *j = w->job;
+		pthread_mutex_unlock(&w->lock);
+		j->ret = fs_server_handle(j->s, j->req, j->nreq, j->rep, j->nrep, j->reply_len);
+		pthread_mutex_lock(&w->lock);
+		w->job = NULL;
+		pthread_cond_broadcast(&w->cv);
+	}
+	return NULL;
+}
+
+static inline int drv_handle(struct fs_server *s, const struct iovec *req, unsigned nreq,
+			     const struct iovec *rep, unsigned nrep, uint32_t *reply_len)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct drv_job j = { s, req, rep, nreq, nrep, reply_len, 0 };
+	struct drv_worker *w = drv_my_worker;
+	pthread_t t;
+
+	pthread_once(&once, drv_mode_init);
+	if (!drv_confined_mode)
+		return fs_server_handle(s, req, nreq, rep, nrep, reply_len);
+	if (!w || w->pid != getpid()) {
+		w = calloc(1, sizeof(*w));
+		if (!w) {
+			printf("Bail out! out of memory\n");
+			exit(1);
+		}
+		pthread_mutex_init(&w->lock, NULL);
+		pthread_cond_init(&w->cv, NULL);
+		w->pid = getpid();
+		if (pthread_create(&t, NULL, drv_worker_main, w) != 0) {
+			printf("Bail out! pthread_create\n");
+			exit(1);
+		}
+		pthread_detach(t);
+		drv_my_worker = w;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->job = &j;
+	pthread_cond_broadcast(&w->cv);
+	while (w->job)
+		pthread_cond_wait(&w->cv, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	return j.ret;
+}
 
 static inline void drv_init(struct drv *d, struct fs_server *s)
 {
@@ -130,7 +227,7 @@ static inline int drv_call_ex(struct drv *d, uint32_t opcode, uint64_t nodeid, c
 	drv_cut(d, rep, &nrep, out_cap, DRV_MAX_IOV + 1);
 
 	d->reply_len = 0;
-	d->ret = fs_server_handle(d->s, req, nreq, rep, nrep, &d->reply_len);
+	d->ret = drv_handle(d->s, req, nreq, rep, nrep, &d->reply_len);
 
 	struct fuse_out_header o;
 	memcpy(&o, rep[0].iov_base, sizeof(o));

@@ -2,9 +2,11 @@
  *
  * Constructor errors that name the path, image locking, read-only mode,
  * multiple queues sharing one io_uring with more requests than it holds,
- * reset with I/O in flight, odd image sizes, and write zeroes on a file
- * system without FALLOC_FL_ZERO_RANGE (tmpfs). */
+ * reset with I/O in flight, odd image sizes, write zeroes on a file
+ * system without FALLOC_FL_ZERO_RANGE (tmpfs), and the io_uring's
+ * restrictions (the disk's operations on the image alone). */
 #include "blk-driver.h"
+#include "blk_int.h"
 #include "tap.h"
 #include "virtio_devs.h"
 
@@ -196,15 +198,67 @@ static void odd_size_and_tmpfs(void)
 	unlink(shm);
 }
 
+/* One submission on the device's ring, waited for: the CQE's result. */
+static int ring_try(struct blk *b, int op, int fd, bool fixed, void *buf)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
+	struct io_uring_cqe *cqe;
+	struct iovec iov = { buf, 512 };
+
+	if (!sqe)
+		return -ENOSPC;
+	if (op == IORING_OP_OPENAT)
+		io_uring_prep_openat(sqe, AT_FDCWD, "/etc/hostname", O_RDONLY, 0);
+	else
+		io_uring_prep_readv(sqe, fd, &iov, 1, 0);
+	if (fixed)
+		io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
+	if (io_uring_submit(&b->ring) < 0 || io_uring_wait_cqe(&b->ring, &cqe) < 0)
+		return -EIO;
+	int res = cqe->res;
+	io_uring_cqe_seen(&b->ring, cqe);
+	if (op == IORING_OP_OPENAT && res >= 0)
+		close(res);
+	return res;
+}
+
+/* A device on a loop that is not running, so the test reaps its own CQEs. */
+static void restricted_ring(void)
+{
+	char path[] = "/tmp/kvrun-test-blk-XXXXXX";
+	int fd = temp_image(path, 1 << 20);
+	struct vmm vm = { 0 };
+	struct virtio_dev *d = NULL;
+	struct vmm_disk disk = { .path = path };
+	char buf[512];
+
+	evloop_init(&vm.loop);
+	if (!ok(virtio_blk_create(&vm, &disk, 1, &d, NULL) == 0, "a device for the ring checks")) {
+		evloop_destroy(&vm.loop);
+		return;
+	}
+	struct blk *b = d->priv;
+	ok(ring_try(b, IORING_OP_READV, 0, true, buf) == 512,
+	   "the ring reads the image through its registered file");
+	ok(ring_try(b, IORING_OP_OPENAT, 0, false, buf) == -EACCES &&
+	       ring_try(b, IORING_OP_READV, fd, false, buf) == -EACCES,
+	   "the ring refuses other operations (openat) and unregistered descriptors");
+	d->ops->destroy(d);
+	evloop_destroy(&vm.loop);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
-	tap_plan(22);
+	tap_plan(25);
 	if (!ok(h_init(&h, 64) == 0, "harness"))
 		return tap_done();
 	errors();
 	locking_and_ro();
 	multiqueue();
 	odd_size_and_tmpfs();
+	restricted_ring();
 	h_fini(&h);
 	return tap_done();
 }

@@ -1,6 +1,7 @@
 /* blk_io.c - virtio-blk's io_uring backend.
  *
- * Owns: one io_uring per device, its completion eventfd on the VMM event
+ * Owns: one io_uring per device (restricted to the disk's operations on
+ * the image alone, see restrict_ring), its completion eventfd on the VMM event
  * loop, and carrying each validated request through its operations: readv /
  * writev (resubmitting the rest after a short transfer), fdatasync for
  * FLUSH, and one fallocate per discard / write-zeroes range, in order.
@@ -17,7 +18,11 @@
 #include <linux/falloc.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* The image as the ring's registered file 0 (restrict_ring). */
+#define BLK_FIXED_FD 0
 
 bool blk_io_full(const struct blk *b)
 {
@@ -42,15 +47,15 @@ static bool prep(struct blk_req *r)
 		return false;
 	switch (r->op) {
 	case BLK_OP_READ:
-		io_uring_prep_readv(sqe, b->fd, r->iov + r->iov_idx, r->niov - r->iov_idx,
+		io_uring_prep_readv(sqe, BLK_FIXED_FD, r->iov + r->iov_idx, r->niov - r->iov_idx,
 				    r->offset);
 		break;
 	case BLK_OP_WRITE:
-		io_uring_prep_writev(sqe, b->fd, r->iov + r->iov_idx, r->niov - r->iov_idx,
+		io_uring_prep_writev(sqe, BLK_FIXED_FD, r->iov + r->iov_idx, r->niov - r->iov_idx,
 				     r->offset);
 		break;
 	case BLK_OP_FLUSH:
-		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+		io_uring_prep_fsync(sqe, BLK_FIXED_FD, IORING_FSYNC_DATASYNC);
 		break;
 	case BLK_OP_DISCARD:
 	case BLK_OP_WRITE_ZEROES: {
@@ -59,11 +64,13 @@ static bool prep(struct blk_req *r)
 		if (r->op == BLK_OP_WRITE_ZEROES &&
 		    !(g->flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) && !b->zero_range_unsupp)
 			mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-		io_uring_prep_fallocate(sqe, b->fd, mode, (off_t)(g->sector << BLK_SECTOR_SHIFT),
+		io_uring_prep_fallocate(sqe, BLK_FIXED_FD, mode,
+					(off_t)(g->sector << BLK_SECTOR_SHIFT),
 					(off_t)((uint64_t)g->num_sectors << BLK_SECTOR_SHIFT));
 		break;
 	}
 	}
+	io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	io_uring_sqe_set_data(sqe, r);
 	b->inflight++;
 	return true;
@@ -207,9 +214,48 @@ void blk_io_drain(struct blk *b)
 	}
 }
 
+/* The ring may only do what a disk needs, on the disk alone: readv,
+ * writev, fsync and fallocate, each on the one registered file (fixed file
+ * 0, the image). So a VMM thread that is taken over cannot use the ring to
+ * open, connect or read anything else (it reaches the kernel through
+ * io_uring_enter, which its seccomp filter allows). The restrictions are
+ * set while the ring is still disabled, after the completion eventfd is
+ * registered: the only register operation allowed afterwards is
+ * unregistering the file. */
+static int restrict_ring(struct blk *b)
+{
+	static const uint8_t ops[] = { IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
+				       IORING_OP_FALLOCATE };
+	struct io_uring_restriction res[sizeof(ops) + 3];
+	unsigned n = 0;
+	int r;
+
+	if ((r = io_uring_register_files(&b->ring, &b->fd, 1)) < 0)
+		return r;
+	memset(res, 0, sizeof(res));
+	for (size_t i = 0; i < sizeof(ops); i++)
+		res[n++] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_SQE_OP,
+							  .sqe_op = ops[i] };
+	res[n++] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED,
+						  .sqe_flags = IOSQE_FIXED_FILE };
+	res[n++] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED,
+						  .sqe_flags = IOSQE_FIXED_FILE };
+	/* Only taking the file away again (blk_io_fini). */
+	res[n++] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_REGISTER_OP,
+						  .register_op = IORING_UNREGISTER_FILES };
+	/* Debian's liburing 2.3 declares io_uring_register_restrictions() and
+	 * io_uring_enable_rings() but does not export them: the system call. */
+	if (syscall(__NR_io_uring_register, b->ring.ring_fd, IORING_REGISTER_RESTRICTIONS, res, n) <
+		0 ||
+	    syscall(__NR_io_uring_register, b->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL,
+		    0) < 0)
+		return -errno;
+	return 0;
+}
+
 int blk_io_init(struct blk *b, struct kv_err *err)
 {
-	int r = io_uring_queue_init(BLK_RING_ENTRIES, &b->ring, 0);
+	int r = io_uring_queue_init(BLK_RING_ENTRIES, &b->ring, IORING_SETUP_R_DISABLED);
 
 	if (r < 0)
 		return kv_errno(err, r, "virtio-blk: disk %s: io_uring setup", b->path);
@@ -220,6 +266,9 @@ int blk_io_init(struct blk *b, struct kv_err *err)
 	r = io_uring_register_eventfd(&b->ring, b->efd);
 	if (r < 0)
 		return kv_errno(err, r, "virtio-blk: disk %s: io_uring eventfd", b->path);
+	r = restrict_ring(b);
+	if (r < 0)
+		return kv_errno(err, r, "virtio-blk: disk %s: restricting the io_uring", b->path);
 	r = evloop_add(&b->dev.vm->loop, b->efd, EPOLLIN, on_completion, b);
 	if (r < 0)
 		return kv_errno(err, r, "virtio-blk: disk %s: event loop", b->path);
@@ -232,6 +281,9 @@ void blk_io_fini(struct blk *b)
 		(void)evloop_del(&b->dev.vm->loop, b->efd);
 	if (b->ring_ready) {
 		blk_io_drain(b);
+		/* The ring's reference to the image goes now, not when the
+		 * ring is torn down asynchronously: the image's lock with it. */
+		(void)io_uring_unregister_files(&b->ring);
 		io_uring_queue_exit(&b->ring);
 		b->ring_ready = false;
 	}

@@ -67,6 +67,9 @@ struct fs_dev {
 	struct fs_req *done;			/* lock: handled, not yet returned */
 	unsigned busy;				/* lock: requests inside fs_server_handle */
 	bool quit;				/* lock: workers exit */
+	unsigned started;			/* lock: workers ready (or failed) */
+	int start_err;				/* lock: the first worker's failure */
+	char start_msg[160];			/* lock: its message */
 	bool sync_ready;			/* lock, cvs initialized */
 	pthread_t *workers;
 	unsigned nworkers;

@@ -12,6 +12,7 @@
  * again every FS_CANCEL_MS, since a wait that begins after a cancel is not
  * affected by it. Workers run with every signal blocked. */
 #include "fs_int.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -26,10 +27,36 @@
 
 #define FS_CANCEL_MS 10
 
+/* Before the first request: the worker's own fs_struct (its umask), then
+ * its confinement (docs/security.md: the virtio-fs worker role). Reported
+ * to fs_pool_start(), which waits for every worker; a worker that failed
+ * never takes a request. */
+static int worker_setup(struct fs_dev *f)
+{
+	struct kv_err err = { 0 };
+	int r = fs_server_thread_init();
+
+	if (r < 0)
+		kv_errno(&err, r, "unshare(CLONE_FS)");
+	else
+		r = sandbox_confine(f->dev.vm, VMM_ROLE_FS_WORKER, -1, &err);
+	pthread_mutex_lock(&f->lock);
+	f->started++;
+	if (r < 0 && !f->start_err) {
+		f->start_err = r;
+		snprintf(f->start_msg, sizeof(f->start_msg), "%.150s", err.msg);
+	}
+	pthread_cond_broadcast(&f->idle_cv);
+	pthread_mutex_unlock(&f->lock);
+	return r;
+}
+
 static void *worker_main(void *opaque)
 {
 	struct fs_dev *f = opaque;
 
+	if (worker_setup(f) < 0)
+		return NULL;
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
 		while (!f->pending && !f->quit)
@@ -200,6 +227,14 @@ int fs_pool_start(struct fs_dev *f, unsigned nworkers, struct kv_err *err)
 	if (r < 0)
 		return kv_errno(err, r, "virtio-fs: tag %s: cannot start worker thread %u", f->tag,
 				f->nworkers);
+	/* Every worker confined before the device can be activated. */
+	pthread_mutex_lock(&f->lock);
+	while (f->started < f->nworkers)
+		pthread_cond_wait(&f->idle_cv, &f->lock);
+	r = f->start_err;
+	pthread_mutex_unlock(&f->lock);
+	if (r < 0)
+		return kv_errf(err, r, "virtio-fs: tag %s: worker: %s", f->tag, f->start_msg);
 	return 0;
 }
 

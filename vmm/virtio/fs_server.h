@@ -83,4 +83,9 @@ void fs_server_cancel(struct fs_server *s);
 
 void fs_server_destroy(struct fs_server *s);
 
+/* Give the calling thread its own fs_struct (unshare(CLONE_FS)), so that
+ * the umask it sets per request is its own. Done on first use anyway; a
+ * worker calls it before its seccomp filter, which has no unshare. */
+int fs_server_thread_init(void);
+
 #endif

@@ -85,6 +85,11 @@ static bool own_fs_struct(void)
 	return thread_fs_own > 0;
 }
 
+int fs_server_thread_init(void)
+{
+	return own_fs_struct() ? 0 : -errno;
+}
+
 void fs_proc_name(char *buf, size_t len, int fd)
 {
 	snprintf(buf, len, "%d", fd);

@@ -286,7 +286,8 @@ bool virtq_should_signal(struct virtqueue *vq)
 	if (!vq->event_idx)
 		return !(ld16(vq->avail_hva + AVAIL_FLAGS) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 	uint16_t used_event = ld16(vq->avail_hva + AVAIL_RING + 2 * (size_t)vq->size);
-	/* Signal when used_event lies in (old, now]: virtio 1.2, 2.7.10. */
+	/* Signal when the used index moved past used_event, i.e. used_event
+	 * is one of old .. now-1 (mod 2^16): virtio 1.2, 2.7.10. */
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
