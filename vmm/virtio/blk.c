@@ -30,12 +30,8 @@ _Static_assert(sizeof(struct blk_config) == 60, "virtio-blk config layout");
 static void blk_config_read(struct virtio_dev *d, uint32_t off, void *data, unsigned len)
 {
 	struct blk *b = d->priv;
-	const uint8_t *cfg = (const uint8_t *)&b->config;
 
-	memset(data, 0, len);
-	if (off < sizeof(b->config))
-		memcpy(data, cfg + off,
-		       len < sizeof(b->config) - off ? len : sizeof(b->config) - off);
+	virtio_config_copy(&b->config, sizeof(b->config), off, data, len);
 }
 
 static void blk_config_write(struct virtio_dev *d, uint32_t off, const void *data, unsigned len)

@@ -35,10 +35,7 @@ static void con_config_read(struct virtio_dev *d, uint32_t off, void *data, unsi
 {
 	struct con *k = d->priv;
 
-	memset(data, 0, len);
-	if (off < sizeof(k->config))
-		memcpy(data, k->config + off,
-		       len < sizeof(k->config) - off ? len : sizeof(k->config) - off);
+	virtio_config_copy(k->config, sizeof(k->config), off, data, len);
 }
 
 static void con_config_write(struct virtio_dev *d, uint32_t off, const void *data, unsigned len)

@@ -34,12 +34,8 @@ _Static_assert(offsetof(struct fs_config, num_request_queues) == 36, "virtio-fs 
 static void fs_config_read(struct virtio_dev *d, uint32_t off, void *data, unsigned len)
 {
 	struct fs_dev *f = d->priv;
-	const uint8_t *cfg = (const uint8_t *)&f->config;
 
-	memset(data, 0, len);
-	if (off < sizeof(f->config))
-		memcpy(data, cfg + off,
-		       len < sizeof(f->config) - off ? len : sizeof(f->config) - off);
+	virtio_config_copy(&f->config, sizeof(f->config), off, data, len);
 }
 
 static void fs_config_write(struct virtio_dev *d, uint32_t off, const void *data, unsigned len)

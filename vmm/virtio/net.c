@@ -46,9 +46,7 @@ static void vnet_config_read(struct virtio_dev *d, uint32_t off, void *data, uns
 
 	memcpy(cfg, n->config, sizeof(cfg));
 	memcpy(cfg + VNET_CONFIG_STATUS_OFF, &st, 2);
-	memset(data, 0, len);
-	if (off < sizeof(cfg))
-		memcpy(data, cfg + off, len < sizeof(cfg) - off ? len : sizeof(cfg) - off);
+	virtio_config_copy(cfg, sizeof(cfg), off, data, len);
 }
 
 static void vnet_config_write(struct virtio_dev *d, uint32_t off, const void *data, unsigned len)

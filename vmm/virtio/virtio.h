@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "virtqueue.h"
 
@@ -94,5 +95,15 @@ static inline bool virtio_has_feature(const struct virtio_dev *d, unsigned bit)
  * NEEDS_RESET and tell the driver. The device stops processing until reset.
  * Only the device breaks; the VMM carries on. */
 void virtio_dev_set_broken(struct virtio_dev *d);
+
+/* A driver's read of LEN bytes at OFF of a device's configuration space of
+ * SIZE bytes: what lies beyond it reads as zeros. */
+static inline void virtio_config_copy(const void *cfg, size_t size, uint32_t off, void *data,
+				      unsigned len)
+{
+	memset(data, 0, len);
+	if (off < size)
+		memcpy(data, (const uint8_t *)cfg + off, len < size - off ? len : size - off);
+}
 
 #endif

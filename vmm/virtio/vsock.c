@@ -151,10 +151,7 @@ static void vsock_config_read(struct virtio_dev *d, uint32_t off, void *data, un
 {
 	struct vsock *vs = d->priv;
 
-	memset(data, 0, len);
-	if (off < sizeof(vs->config))
-		memcpy(data, vs->config + off,
-		       len < sizeof(vs->config) - off ? len : sizeof(vs->config) - off);
+	virtio_config_copy(vs->config, sizeof(vs->config), off, data, len);
 }
 
 static void vsock_config_write(struct virtio_dev *d, uint32_t off, const void *data, unsigned len)
