@@ -253,18 +253,23 @@ check "start: running" [ "$(field kvt-life status)" = running ] -- "$tmp/e"
 wait_for "$tmp/o2" started
 check "start: the process runs" grep -q started "$tmp/o2" -- "$tmp/o2"
 # The VMM process is confined (docs/security.md): every thread with a seccomp
-# filter, no_new_privs and no capabilities (bounding set included), in a jail
-# that shows a read-only root and its own /proc only.
+# filter, no_new_privs and no capabilities (bounding set included) but the
+# virtio-fs workers, which keep exactly their set (tests/kvm/sandbox.sh), in a
+# jail that shows a read-only root, its own /proc and the container's share
+# (the read-only top in the state directory and the rootfs mounted below it).
 for t in /proc/"$pid"/task/*; do
 	echo "$(cat "$t/comm"): $(grep -P '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "$t/status" | tr '\n\t' '  ')"
 done >"$tmp/threads"
-check "the VMM's threads each have a seccomp filter, no_new_privs and no capabilities" \
-	bash -c '[ "$(wc -l <"$1")" -ge 3 ] && ! grep -vP ": CapEff: 0{16} CapBnd: 0{16} NoNewPrivs: 1 Seccomp: 2 $" "$1"' \
+check "the VMM's threads each have a seccomp filter, no_new_privs and no capabilities but the fs workers' set" \
+	bash -c '[ "$(wc -l <"$1")" -ge 3 ] && grep -q "^fs-" "$1" &&
+		! grep -vP "^fs-.*: CapEff: 00000000882000df CapBnd: 0{16} NoNewPrivs: 1 Seccomp: 2 $" "$1" |
+		grep -vP "^(?!fs-).*: CapEff: 0{16} CapBnd: 0{16} NoNewPrivs: 1 Seccomp: 2 $"' \
 	_ "$tmp/threads" -- "$tmp/threads"
 awk '{print $5, $6}' "/proc/$pid/mountinfo" >"$tmp/vmm-mounts"
-check "the VMM's jail: a read-only root and /proc, nothing of the host" \
-	bash -c '[ "$(wc -l <"$1")" = 2 ] && grep -q "^/ ro," "$1" && grep -q "^/proc " "$1"' \
-	_ "$tmp/vmm-mounts" -- "$tmp/vmm-mounts"
+check "the VMM's jail: a read-only root, /proc and the share, nothing else of the host" \
+	bash -c '[ "$(wc -l <"$1")" = 4 ] && grep -q "^/ ro," "$1" && grep -q "^/proc " "$1" &&
+		grep -qx "$2/share ro,.*" "$1" && grep -q "^$2/share/rootfs " "$1"' \
+	_ "$tmp/vmm-mounts" "$root/kvt-life" -- "$tmp/vmm-mounts"
 kv start kvt-life 2>"$tmp/e"
 check "start twice fails" grep -q "already running" "$tmp/e" -- "$tmp/e"
 
