@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,27 @@
 
 #include "cleanup.h"
 #include "util.h"
+
+/* A hook may exit without reading its stdin: the write then fails with EPIPE
+ * instead of killing the caller with SIGPIPE (blocked around the write, and
+ * the one it raised in this thread taken back). */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+	sigset_t pipe_set, old, pending;
+	struct timespec zero = { 0, 0 };
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	ssize_t w = write(fd, buf, len);
+	int saved = errno;
+	if (w < 0 && saved == EPIPE && !sigismember(&old, SIGPIPE) && sigpending(&pending) == 0 &&
+	    sigismember(&pending, SIGPIPE))
+		(void)sigtimedwait(&pipe_set, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return w;
+}
 
 #define HOOK_OUT_MAX 4096
 
@@ -141,7 +163,8 @@ static int run_one(const char *kind, size_t idx, const struct oci_hook *h, const
 		if (p[1].revents)
 			drain(errp[0], &ce, &e_open);
 		if (in_open && p[2].revents) {
-			ssize_t w = (p[2].revents & POLLOUT) ? write(in[1], sp, sleft) : -1;
+			ssize_t w =
+			    (p[2].revents & POLLOUT) ? write_nosigpipe(in[1], sp, sleft) : -1;
 			if (w > 0) {
 				sp += w;
 				sleft -= (size_t)w;

@@ -511,6 +511,29 @@ static void test_hooks(void)
 	   "a missing hook program: %s", err.msg);
 	ok(hooks_run(c, OCI_HOOK_START_CONTAINER, "{}", &err) == 0, "no hooks of a kind: nothing");
 	oci_config_free(c);
+
+	/* A hook that closes its stdin unread, given more state than a pipe
+	 * holds: the rest of the state is dropped and the hook's status counts.
+	 * (A hook gone before the first write makes that write fail with EPIPE,
+	 * which must not kill the caller with SIGPIPE; that order is a race this
+	 * check does not force.) */
+	c = config(",\"hooks\":{\"createContainer\":[{\"path\":\"/bin/sh\","
+		   "\"args\":[\"sh\",\"-c\",\"exec 0<&-; sleep 0.3\"]}]}");
+	size_t big = 512 * 1024;
+	char *state = malloc(big + 1);
+	err = (struct kv_err){ 0 };
+	if (c && state) {
+		memset(state, ' ', big);
+		state[0] = '{';
+		state[big - 1] = '}';
+		state[big] = 0;
+		ok(hooks_run(c, OCI_HOOK_CREATE_CONTAINER, state, &err) == 0,
+		   "a hook that leaves its stdin unread: its status counts (%s)", err.msg);
+	} else {
+		ok(false, "a config with a hook that closes its stdin");
+	}
+	free(state);
+	oci_config_free(c);
 }
 
 static void test_cgroup_parsers(void)
