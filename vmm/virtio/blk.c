@@ -43,14 +43,7 @@ static int blk_activate(struct virtio_dev *d)
 {
 	struct blk *b = d->priv;
 
-	for (unsigned q = 0; q < d->num_queues; q++) {
-		if (!b->vqs[q].enabled)
-			continue;
-		int r = virtq_start(&b->vqs[q], &d->vm->mem, d->queue_max_size, d->driver_features);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return virtio_start_queues(d, b->vqs, d->num_queues);
 }
 
 static void blk_reset(struct virtio_dev *d)

@@ -127,13 +127,9 @@ static int con_activate(struct virtio_dev *d)
 {
 	struct con *k = d->priv;
 
-	for (unsigned q = 0; q < 2; q++) {
-		if (!k->vqs[q].enabled)
-			continue;
-		int r = virtq_start(&k->vqs[q], &d->vm->mem, d->queue_max_size, d->driver_features);
-		if (r < 0)
-			return r;
-	}
+	int r = virtio_start_queues(d, k->vqs, 2);
+	if (r < 0)
+		return r;
 	if (k->vqs[CON_RXQ].started)
 		watch(k, true);
 	return 0;

@@ -47,14 +47,7 @@ static int fs_activate(struct virtio_dev *d)
 {
 	struct fs_dev *f = d->priv;
 
-	for (unsigned q = 0; q < d->num_queues; q++) {
-		if (!f->vqs[q].enabled)
-			continue;
-		int r = virtq_start(&f->vqs[q], &d->vm->mem, d->queue_max_size, d->driver_features);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return virtio_start_queues(d, f->vqs, d->num_queues);
 }
 
 /* The driver reset the device (or the VM is going away): no request may

@@ -169,13 +169,8 @@ static int vnet_activate(struct virtio_dev *d)
 	struct vnet *n = d->priv;
 	int r;
 
-	for (unsigned q = 0; q < 2; q++) {
-		if (!n->vqs[q].enabled)
-			continue;
-		r = virtq_start(&n->vqs[q], &d->vm->mem, d->queue_max_size, d->driver_features);
-		if (r < 0)
-			return r;
-	}
+	if ((r = virtio_start_queues(d, n->vqs, 2)) < 0)
+		return r;
 	n->mrg_rxbuf = virtio_has_feature(d, VIRTIO_NET_F_MRG_RXBUF);
 	if (n->is_tap && ioctl(n->fd, TUNSETOFFLOAD, (unsigned long)tap_offloads(d)) < 0)
 		return -errno;

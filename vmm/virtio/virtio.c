@@ -2,6 +2,7 @@
  *
  * Owns: putting a device into NEEDS_RESET when the guest broke the rules. */
 #include "virtio.h"
+#include "vm.h"
 
 void virtio_dev_set_broken(struct virtio_dev *d)
 {
@@ -13,4 +14,16 @@ void virtio_dev_set_broken(struct virtio_dev *d)
 	if (!(old & VIRTIO_STATUS_NEEDS_RESET) && (old & VIRTIO_STATUS_DRIVER_OK) &&
 	    d->signal_config)
 		d->signal_config(d);
+}
+
+int virtio_start_queues(struct virtio_dev *d, struct virtqueue *vqs, unsigned n)
+{
+	for (unsigned q = 0; q < n; q++) {
+		if (!vqs[q].enabled)
+			continue;
+		int r = virtq_start(&vqs[q], &d->vm->mem, d->queue_max_size, d->driver_features);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }

@@ -96,6 +96,10 @@ static inline bool virtio_has_feature(const struct virtio_dev *d, unsigned bit)
  * Only the device breaks; the VMM carries on. */
 void virtio_dev_set_broken(struct virtio_dev *d);
 
+/* Start each of the device's first N queues that the driver enabled
+ * (DRIVER_OK). Returns the first failure, negative errno. */
+int virtio_start_queues(struct virtio_dev *d, struct virtqueue *vqs, unsigned n);
+
 /* A driver's read of LEN bytes at OFF of a device's configuration space of
  * SIZE bytes: what lies beyond it reads as zeros. */
 static inline void virtio_config_copy(const void *cfg, size_t size, uint32_t off, void *data,

@@ -163,14 +163,9 @@ static int vsock_activate(struct virtio_dev *d)
 {
 	struct vsock *vs = d->priv;
 
-	for (unsigned q = 0; q < 3; q++) {
-		if (!vs->vqs[q].enabled)
-			continue;
-		int r =
-		    virtq_start(&vs->vqs[q], &d->vm->mem, d->queue_max_size, d->driver_features);
-		if (r < 0)
-			return r;
-	}
+	int r = virtio_start_queues(d, vs->vqs, 3);
+	if (r < 0)
+		return r;
 	/* Reset left nothing behind, so nothing stale can be sent now. */
 	vs->rx_starved = vs->tx_stalled = false;
 	vs->active = vs->vqs[VSOCK_RXQ].started && vs->vqs[VSOCK_TXQ].started;
